@@ -1,0 +1,64 @@
+"""The ``clinimem`` command line: one subcommand per module in ``clinimem.commands``.
+
+Subcommand modules are imported only when chosen, so ``clinimem --help`` stays
+fast and ``clinimem ask`` never imports gradio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# name -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("clinimem.commands.ingest", "load FHIR sources into the episodic memory"),
+    "patients": ("clinimem.commands.patients", "list the patients in the memory"),
+    "timeline": ("clinimem.commands.timeline", "print one patient's memory, visit by visit"),
+    "synth": ("clinimem.commands.synth", "write synthetic FHIR R4 patients with ground truth"),
+}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(
+        prog="clinimem",
+        description="Clinical history reasoning over FHIR records, with cited answers.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = {}
+    for name, (_module, help_text) in COMMANDS.items():
+        subparsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+    return parser, subparsers
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser, subparsers = build_parser()
+    # Only the chosen command's module is imported to add its arguments.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    module = None
+    if chosen in COMMANDS:
+        module = importlib.import_module(COMMANDS[chosen][0])
+        module.add_arguments(subparsers[chosen])
+    args = parser.parse_args(argv)
+    if module is None:
+        parser.print_help()
+        return 0 if not argv or "-h" in argv or "--help" in argv else 2
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from clinimem.errors import ClinimemError
+
+    try:
+        return int(module.run(args) or 0)
+    except ClinimemError as err:
+        print(f"clinimem {args.command}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""FHIR input as clinimem sees it: version detection, validation, sourced resources."""

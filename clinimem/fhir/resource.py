@@ -1,0 +1,83 @@
+"""Types that cross the boundary between connectors and memory.
+
+A connector yields :class:`SourcedResource` for every resource it could read and
+validate, and :class:`Reject` for every one it could not, so that the totals
+always add up: seen = loaded + rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a resource came from: a file (with line or bundle entry) or a URL."""
+
+    source: str
+    line: int | None = None  # 1-based line in an NDJSON file
+    entry: int | None = None  # 0-based index in Bundle.entry
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.source}:{self.line}"
+        if self.entry is not None:
+            return f"{self.source}#entry[{self.entry}]"
+        return self.source
+
+    @property
+    def json_path(self) -> str:
+        """JSON path of the resource inside its file (``$`` for a file holding one)."""
+        return f"$.entry[{self.entry}].resource" if self.entry is not None else "$"
+
+
+@dataclass(frozen=True)
+class SourcedResource:
+    """A validated FHIR resource, with local references resolved to ``Type/id``."""
+
+    resource_type: str
+    id: str
+    data: dict[str, Any] = field(repr=False, compare=False)
+    origin: Origin
+    fhir_version: str = "4.0.1"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.resource_type}/{self.id}"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A resource (or a whole file) that was not loaded, and why.
+
+    ``code`` is one of: ``unreadable`` (file or line could not be read or parsed),
+    ``fhir-version`` (not R4/R4B), ``unknown-type``, ``fhir-invalid`` (failed
+    validation), ``no-patient`` (a clinical resource not tied to a patient),
+    ``out-of-scope`` (a valid resource that is not a clinical fact, e.g. Claim).
+    """
+
+    origin: Origin
+    code: str
+    reason: str
+    resource_type: str | None = None
+    resource_id: str | None = None
+    path: str | None = None
+
+    @property
+    def ref(self) -> str | None:
+        if self.resource_type and self.resource_id:
+            return f"{self.resource_type}/{self.resource_id}"
+        return self.resource_type
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.origin.source,
+            "line": self.origin.line,
+            "entry": self.origin.entry,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "path": self.path,
+            "code": self.code,
+            "reason": self.reason,
+        }

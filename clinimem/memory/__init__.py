@@ -1,0 +1,1 @@
+"""Episodic memory: one entry per clinical fact, stored in Qdrant."""
