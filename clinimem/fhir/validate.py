@@ -227,7 +227,9 @@ def check_resource(
     if rid is None and full_url and full_url.startswith("urn:uuid:"):
         rid = full_url[len("urn:uuid:") :]
         data = {**data, "id": rid}
-    if not isinstance(rid, str) or not rid:
+    if rid is not None and not isinstance(rid, str):
+        return _invalid(origin, rtype, None, f"{base}.id", f"id must be a string, got {_short(rid)}")
+    if not rid:
         return _invalid(origin, rtype, None, f"{base}.id", "no id (and no urn:uuid: fullUrl to take it from)")
 
     cls = model_class(rtype)
@@ -254,7 +256,7 @@ def check_resource(
         unknown = sorted(k for k in data if k not in _known_elements(rtype, cls) and not k.startswith("_"))
         if unknown:
             return _invalid(origin, rtype, rid, f"{base}.{unknown[0]}", "element not defined in FHIR R4")
-        if not isinstance(rid, str) or len(rid) > 64:
+        if len(rid) > 64:
             return _invalid(origin, rtype, rid, f"{base}.id", "id longer than 64 characters")
 
     if refs:
@@ -291,6 +293,13 @@ def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
             f"{_where(origin, ref)}: {bundle_type} entry is a read or search ({method or 'search'} "
             f"{url or '?'}) without a resource; nothing to load. Fetch the resources themselves "
             "(e.g. run the search against the server) and load the result."
+        )
+        code = "out-of-scope"
+    elif response:
+        reason = (
+            f"{_where(origin, ref)}: {bundle_type} entry is a server response ({status or 'no status'}) "
+            "without the resource; nothing to load. Ask the server to return the resources "
+            "(header Prefer: return=representation) or load the resources themselves."
         )
         code = "out-of-scope"
     else:

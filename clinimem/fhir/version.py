@@ -175,7 +175,7 @@ def _resource_marker(res: dict[str, Any]) -> tuple[str, str] | None:
             return R5, "MedicationRequest.medication is a CodeableReference"
         if "context" in res:
             return STU3, "MedicationRequest.context"
-    elif rtype in ("Procedure", "DiagnosticReport", "CarePlan", "MedicationStatement"):
+    elif rtype in ("Procedure", "DiagnosticReport", "CarePlan"):  # R4 MedicationStatement keeps context
         if "context" in res:
             return STU3, f"{rtype}.context"
     elif rtype == "Patient" and "animal" in res:

@@ -319,3 +319,21 @@ def test_shallow_policy_still_needs_known_type_and_id() -> None:
     )
     result = check_resource({"resourceType": "Nope", "id": "1"}, Origin("p.json"), policy=SHALLOW_POLICY)
     assert isinstance(result, Reject) and result.code == "unknown-type"
+
+
+def test_response_entry_without_resource_is_out_of_scope() -> None:
+    doc = {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [{"response": {"status": "201 Created", "location": "Patient/p9/_history/1"}}],
+    }
+    (item,) = iter_payload(doc, "r.json")
+    assert isinstance(item, Reject)
+    assert (item.code, item.ref) == ("out-of-scope", "Patient/p9")
+    assert "return=representation" in item.reason
+
+
+def test_id_must_be_a_string() -> None:
+    result = check_resource({"resourceType": "Patient", "id": 42}, Origin("p.json"))
+    assert isinstance(result, Reject)
+    assert "id must be a string" in result.reason
