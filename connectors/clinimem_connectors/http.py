@@ -302,11 +302,11 @@ class RetryingHttp:
         attempt = 0
         while True:
             response = self.get(url, headers=headers, auth=auth, stream=True)
-            skipped = 0
+            skip = delivered  # lines already yielded by an earlier, broken attempt
             try:
                 for line in response.iter_lines():
-                    if skipped < delivered:
-                        skipped += 1
+                    if skip:
+                        skip -= 1
                         continue
                     delivered += 1
                     yield line
