@@ -122,11 +122,12 @@ class FhirRestClient:
         url = self._url(f"Patient/{quote(patient_id, safe='')}/$everything")
         first = self._http.get(url, params=self._params(), ok=_UNSUPPORTED)
         seen: set[str] = set()
-        if _everything_unsupported(first):
+        body = None if first.status_code in _UNSUPPORTED else response_json(first)
+        if body is None or "not-supported" in outcome_codes(body):
             log.info("%s has no usable $everything; reading the record by per-type searches", _host(url))
             yield from _unique(self._per_type(patient_id), seen)
             return
-        yield from _unique(self._pages(first), seen)
+        yield from _unique(self._pages(first, body), seen)
 
     def _per_type(self, patient_id: str) -> Iterator[SourceItem]:
         pid = quote(patient_id, safe="")
@@ -175,17 +176,21 @@ class FhirRestClient:
                 if resource.get("resourceType") == "Patient" and resource.get("id") and mode == "match":
                     yield resource["id"]
 
-    def _pages(self, first: httpx.Response) -> Iterator[SourceItem]:
-        for page_url, bundle in self._bundles(first):
+    def _pages(self, first: httpx.Response, body: Any = None) -> Iterator[SourceItem]:
+        for page_url, bundle in self._bundles(first, body):
             yield from iter_payload(bundle, page_url)
 
-    def _bundles(self, response: httpx.Response) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Each page of a searchset as (page URL, Bundle), following ``link[next]``."""
+    def _bundles(self, response: httpx.Response, body: Any = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each page of a searchset as (page URL, Bundle), following ``link[next]``.
+
+        ``body`` is the first response's JSON when the caller has parsed it already.
+        """
         visited: set[str] = set()
         while True:
             page_url = str(response.url)
             visited.add(page_url)
-            body = response_json(response)
+            if body is None:
+                body = response_json(response)
             if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
                 kind = body.get("resourceType") if isinstance(body, dict) else type(body).__name__
                 raise SourceError(
@@ -202,7 +207,7 @@ class FhirRestClient:
                 # A server that links a page to itself would otherwise loop for ever.
                 log.warning("%s links back to a page already read; paging stopped", _host(page_url))
                 return
-            response = self._http.get(next_url)
+            response, body = self._http.get(next_url), None
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:
@@ -210,16 +215,6 @@ def _next_link(bundle: dict[str, Any]) -> str | None:
         if link.get("relation") == "next" and link.get("url"):
             return str(link["url"])
     return None
-
-
-def _everything_unsupported(response: httpx.Response) -> bool:
-    if response.status_code in _UNSUPPORTED:
-        return True
-    try:
-        body = response.json()
-    except ValueError:
-        return False
-    return "not-supported" in outcome_codes(body)
 
 
 def _unique(items: Iterable[SourceItem], seen: set[str]) -> Iterator[SourceItem]:

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from clinimem_connectors.bulk import BulkExportClient, iter_export_source
+from clinimem_connectors.bulk import BulkExportClient
 from clinimem_connectors.remote import iter_url_source
 
 from clinimem.errors import SourceError
@@ -88,7 +88,7 @@ def test_export_for_some_patients_posts_parameters(fhir_server, all_resources):
         ref.split("/")[1] for ref, f in all_resources.items() if f in wanted and ref.startswith("Patient/")
     ]
     items = list(
-        iter_export_source(fhir_server.base_url, patient_ids=patient_ids, token=None, poll_interval=0.01)
+        iter_url_source(fhir_server.base_url, patient_ids=patient_ids, export=True, poll_interval=0.01)
     )
     resources, rejects = split(items)
     assert not rejects
@@ -171,7 +171,8 @@ def test_export_that_never_finishes_times_out(fhir_server):
 
 
 def test_url_dispatch_to_export(fhir_server, all_resources):
-    resources, _ = split(iter_url_source(f"{fhir_server.base_url}/Group/all/$export", poll_interval=0.01))
+    source = f"fhir+{fhir_server.base_url}/Group/all/$export"
+    resources, _ = split(iter_url_source(source, poll_interval=0.01))
     assert fhir_server.calls("Group/all/$export")
     expected = {ref for ref in all_resources if ref.split("/")[0] not in SHARED_TYPES}
     assert {r.ref for r in resources} == expected
