@@ -147,7 +147,7 @@ class BulkExportClient:
         """
         url = f"{self.base_url}/{kickoff_path(level, group_id)}"
         headers = {"Accept": FHIR_JSON, "Prefer": "respond-async"}
-        type_list = ",".join(types) if types else None
+        type_list = (types if isinstance(types, str) else ",".join(types)) if types else None
         ok = (400, 404, 405, 501)
         if patient_ids is not None:
             if level == "system":
@@ -168,11 +168,17 @@ class BulkExportClient:
             response = self._http.get(url, params=params, headers=headers, ok=ok)
         if response.status_code in ok:
             detail = _outcome_of(response)
+            hint = (
+                "Check the _type and _since values (and the patient ids) against the server's "
+                "CapabilityStatement (GET [base]/metadata)"
+                if response.status_code == 400
+                else "The server may not offer $export at this level: try another level "
+                "(system, Patient, Group/ID) or read it as a REST source without --export"
+            )
             raise SourceError(
                 f"{url} refused the export (HTTP {response.status_code}){': ' + detail if detail else ''}",
                 file=url,
-                hint="The server may not offer $export at this level: try another level "
-                "(system, Patient, Group/ID) or read it as a REST source without --export",
+                hint=hint,
             )
         location = response.headers.get("Content-Location")
         if response.status_code != 202 or not location:
