@@ -312,6 +312,8 @@ class FhirTestServer:
 class _Handler(BaseHTTPRequestHandler):
     app: FhirTestServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, each keep-alive request waits 40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # keep pytest output clean
