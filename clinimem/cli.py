@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `clinimem timeline ... | head` closed the pipe: not an error.
+        sys.stderr.close()
+        return 0
+    finally:
+        if "clinimem.memory.store" in sys.modules:
+            from clinimem.memory.store import close_shared_stores
+
+            close_shared_stores()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # Fixed namespace so that ids are the same on every machine and every run.
@@ -76,7 +76,8 @@ class MemoryEntry:
         return self.time[:10] if self.time else None
 
     def payload(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not dataclasses.asdict: it deep-copies every field and was a fifth of write time.
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["flags"] = list(self.flags)
         data["span"] = list(self.span) if self.span else None
         return data
@@ -89,3 +90,6 @@ class MemoryEntry:
         data["span"] = tuple(span) if span else None
         data["entry_id"] = data.get("entry_id") or ""
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(MemoryEntry))

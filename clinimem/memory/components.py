@@ -1,0 +1,82 @@
+"""Haystack components of the indexing pipeline: map, embed concepts, write.
+
+Each holds plain settings; the store and the encoder are shared per process
+and reached in ``warm_up``. Batches travel as single immutable objects
+(:class:`MappedBatch`, :class:`ConceptVectors`) because Haystack deep-copies
+every value passed between components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import component
+
+from clinimem.fhir.resource import Reject, SourcedResource
+from clinimem.memory.embedder import shared_encoder
+from clinimem.memory.mappers import map_resource
+from clinimem.memory.mappers.common import ConceptVectors, MappedBatch
+from clinimem.memory.store import MemoryStore, WriteStats, shared_store
+
+
+class _StoreUser:
+    """Settings of the store a component reads or writes; the store itself is shared."""
+
+    def __init__(
+        self, store_location: str | None = None, qdrant_url: str | None = None, prefix: str = "clinimem"
+    ):
+        self.store_location = store_location
+        self.qdrant_url = qdrant_url
+        self.prefix = prefix
+        self._store: MemoryStore | None = None
+
+    def warm_up(self) -> None:
+        if self._store is None:
+            self._store = shared_store(self.store_location, url=self.qdrant_url, prefix=self.prefix)
+
+    @property
+    def store(self) -> MemoryStore:
+        self.warm_up()
+        assert self._store is not None
+        return self._store
+
+
+@component
+class ResourceMapper:
+    """FHIR resources -> memory entries, grouped per resource; non-clinical ones rejected."""
+
+    @component.output_types(batch=MappedBatch, rejects=list[Reject])
+    def run(self, resources: list[SourcedResource]) -> dict[str, Any]:
+        mapped, rejects = [], []
+        for resource in resources:
+            result = map_resource(resource)
+            if isinstance(result, Reject):
+                rejects.append(result)
+            else:
+                mapped.append(result)
+        return {"batch": MappedBatch(tuple(mapped)), "rejects": rejects}
+
+
+@component
+class ConceptEmbedder(_StoreUser):
+    """Vectors for the entries' concepts: from the cache when known, else MiniLM once."""
+
+    @component.output_types(batch=MappedBatch, vectors=ConceptVectors, encoded=int)
+    def run(self, batch: MappedBatch) -> dict[str, Any]:
+        concepts = batch.concepts()
+        vectors = self.store.get_concepts(concepts)
+        missing = [c for c in concepts if c not in vectors]
+        if missing:
+            fresh = dict(zip(missing, shared_encoder().encode(missing), strict=True))
+            self.store.put_concepts(fresh)
+            vectors.update(fresh)
+        return {"batch": batch, "vectors": ConceptVectors(vectors), "encoded": len(missing)}
+
+
+@component
+class MemoryWriter(_StoreUser):
+    """Write entries into Qdrant (idempotent: unchanged resources are skipped)."""
+
+    @component.output_types(stats=WriteStats)
+    def run(self, batch: MappedBatch, vectors: ConceptVectors) -> dict[str, Any]:
+        return {"stats": self.store.write(batch.items, vectors)}
