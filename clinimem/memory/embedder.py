@@ -39,6 +39,9 @@ class TextEncoder:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
 
                     self._model = SentenceTransformer(str(model_path()), device=self.device)
         return self._model

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from qdrant_client.http import models as qmodels
 
 from clinimem.errors import StoreError, StoreLockedError
 from clinimem.memory.entry import ENTRY_NAMESPACE, MemoryEntry
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = Path(".clinimem") / "store"
 VECTOR_SIZE = 384
 _UPSERT_BATCH = 2048
+# The resource's own JSON rides on its first entry; reads for reasoning leave it out.
+_WITHOUT_SOURCE = qmodels.PayloadSelectorExclude(exclude=["resource_json"])
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,7 @@ class MemoryStore:
                 by_patient.setdefault(item.patient_id, []).append(item)
             manifests = self._read_patient_points(list(by_patient))
             upserts: dict[str, MemoryEntry] = {}
+            sources: dict[str, dict[str, Any]] = {}  # first entry id -> the resource's FHIR JSON
             deletes: set[str] = set()
             for patient_id, items in by_patient.items():
                 point = manifests.setdefault(patient_id, _new_patient_payload(patient_id))
@@ -309,6 +313,8 @@ class MemoryStore:
                         stats.added += 1
                     for entry in item.entries:
                         upserts[entry.entry_id] = entry
+                    if item.source is not None and item.entries:
+                        sources[item.entries[0].entry_id] = item.source
                     resources[item.ref] = {"h": item.content_hash, "u": item.last_updated, "e": new_ids}
                     if item.resource_type == "Patient" and item.entries:
                         demographics = item.entries[0]
@@ -332,7 +338,7 @@ class MemoryStore:
                     models.Batch(
                         ids=[e.entry_id for e in chunk],
                         vectors=[vectors[e.concept].tolist() for e in chunk],
-                        payloads=[e.payload() for e in chunk],
+                        payloads=[_payload(e, sources.get(e.entry_id)) for e in chunk],
                     ),
                     wait=True,
                 )
@@ -416,8 +422,19 @@ class MemoryStore:
         return np.stack([found[e.concept] for e in entries])
 
     def get_entries(self, entry_ids: Sequence[str]) -> list[MemoryEntry]:
-        records = self.client.retrieve(self.entries_collection, ids=list(entry_ids), with_payload=True)
+        records = self.client.retrieve(
+            self.entries_collection, ids=list(entry_ids), with_payload=_WITHOUT_SOURCE
+        )
         return [MemoryEntry.from_payload(r.payload) for r in records]
+
+    def source_resource(self, resource: str) -> dict[str, Any] | None:
+        """The FHIR JSON of a stored resource (``Observation/123``), as loaded; None if absent."""
+        from clinimem.memory.entry import entry_id_for
+
+        records = self.client.retrieve(
+            self.entries_collection, ids=[entry_id_for(resource, "$")], with_payload=["resource_json"]
+        )
+        return records[0].payload.get("resource_json") if records else None
 
     def count(self) -> int:
         return int(self.client.count(self.entries_collection, exact=True).count)
@@ -499,6 +516,13 @@ def close_shared_stores() -> None:
         _SHARED.clear()
     for store in stores:
         store.close()
+
+
+def _payload(entry: MemoryEntry, source: dict[str, Any] | None) -> dict[str, Any]:
+    payload = entry.payload()
+    if source is not None:
+        payload["resource_json"] = source
+    return payload
 
 
 def _new_patient_payload(patient_id: str) -> dict[str, Any]:

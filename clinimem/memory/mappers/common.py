@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clinimem.fhir.resource import SourcedResource
@@ -26,6 +26,7 @@ class MappedResource:
     content_hash: str
     last_updated: str | None
     removed: bool = False
+    source: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> MappedResource:
         # Immutable; Haystack deep-copies values passed between components.
@@ -74,6 +75,7 @@ def mapped(resource: SourcedResource, patient_id: str, entries: list[MemoryEntry
         content_hash=content_hash(resource.data),
         last_updated=(resource.data.get("meta") or {}).get("lastUpdated"),
         removed=is_entered_in_error(resource.data),
+        source=resource.data,
     )
 
 
