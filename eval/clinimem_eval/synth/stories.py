@@ -113,6 +113,7 @@ def t2dm(rec: PatientRecord) -> None:
     rate = rng.uniform(0.3, 0.7)
     value, prev = a0, a0
     insulin: Medication | None = None
+    declined = False
     stop_at = rng.randrange(1, len(visits)) if gi_stop and len(visits) > 2 else -1
     for i, enc in enumerate(visits):
         if i > 0:
@@ -151,19 +152,28 @@ def t2dm(rec: PatientRecord) -> None:
         prev = a1c.value
         since = years_between(dx.start, enc.start)
         wants_insulin = a1c.value >= 9.0 or (a1c.value >= 8.3 and mode == "worsening" and rng.random() < 0.4)
-        if insulin is None and i > 0 and since >= 0.9 and wants_insulin:
-            insulin = rec.prescribe(enc, v.INSULIN, s, reason=cond)
-            rec.event("insulin started", "started", "insulin", insulin, insulin.start, s)
-            rec.note(
-                enc,
-                AP,
-                "HbA1c above goal on oral therapy; started [drug:insulin] 70/30 twice daily. "
-                "Return if [finding!hyp:low blood sugar] episodes occur.",
-            )
+        if insulin is None and not declined and i > 0 and since >= 0.9 and wants_insulin:
+            # Some patients decline insulin, so their HbA1c keeps rising (an increasing trend).
+            if mode == "worsening" and rng.random() < 0.5:
+                declined = True
+                rec.note(
+                    enc,
+                    AP,
+                    "Discussed starting [drug!hyp:insulin]; patient declines [drug!neg:insulin] for now.",
+                )
+            else:
+                insulin = rec.prescribe(enc, v.INSULIN, s, reason=cond)
+                rec.event("insulin started", "started", "insulin", insulin, insulin.start, s)
+                rec.note(
+                    enc,
+                    AP,
+                    "HbA1c above goal on oral therapy; started [drug:insulin] 70/30 twice daily. "
+                    "Return if [finding!hyp:low blood sugar] episodes occur.",
+                )
         if i == stop_at and rec.current(met).end is None:
             met = rec.stop(met, enc.start, "diarrhea")
             rec.event("metformin stopped", "stopped", "metformin", met, enc.start, s)
-            rec.note(enc, "hpi", "Persistent [finding:diarrhea] since starting metformin.")
+            rec.note(enc, "hpi", "Persistent [finding:diarrhea] since starting [drug:metformin].")
             rec.note(enc, AP, "Stopped [drug:metformin] because of [finding:diarrhea].")
 
 
@@ -208,12 +218,12 @@ def ckd(rec: PatientRecord) -> None:
                     enc,
                     AP,
                     f"[problem:{what.capitalize()}], eGFR {fmt(obs.value)}. "
-                    "Advised to avoid NSAIDs. Recheck kidney function in six months.",
+                    "Recheck kidney function in six months.",
                 )
             else:
                 old = rec.resolve(cond, enc.start)
                 rec.event(f"{old.concept.name} resolved", "resolved", old.concept.name, old, enc.start, s)
-                rec.note(enc, AP, f"eGFR {fmt(obs.value)}, kidney disease progressed to [problem:{what}].")
+                rec.note(enc, AP, f"eGFR {fmt(obs.value)}, progressed to [problem:{what}].")
             cond, stage = new, now
         else:
             followup_cc(rec, enc, "chronic kidney disease")
@@ -264,7 +274,7 @@ def hypertension(rec: PatientRecord) -> None:
     else:
         sys_points.append((dx.start + timedelta(days=180), rng.uniform(130, 138)))
         end = datetime.combine(rec.info.last_visit, datetime.min.time())
-        sys_points.append((end, rng.uniform(152, 166)))
+        sys_points.append((end, s_dx + rng.uniform(8, 18)))  # rising again despite treatment
     offset = rng.uniform(-4, 4)
     rec.systolic = Curve(sys_points)
     rec.diastolic = Curve([(t, 0.6 * val + 8 + offset) for t, val in sys_points])
@@ -291,12 +301,12 @@ def hypertension(rec: PatientRecord) -> None:
         rec.note(
             enc,
             "hpi",
-            "Dry [finding:cough] for several weeks since starting lisinopril. No [finding!neg:fever].",
+            "Dry [finding:cough] for several weeks since starting [drug:lisinopril]. No [finding!neg:fever].",
         )
         rec.note(
             enc,
             AP,
-            "Likely ACE inhibitor cough. Stopped [drug:lisinopril] because of [finding:cough]; "
+            "Likely a side effect of the ACE inhibitor. Stopped [drug:lisinopril] because of [finding:cough]; "
             "started [drug:losartan] 50 mg daily.",
         )
     for enc, drug in step_up:
@@ -361,7 +371,7 @@ def hyperlipidemia(rec: PatientRecord) -> None:
             rec.note(enc, AP, "Started [drug:simvastatin] 20 mg at bedtime.")
         elif i == switch_k:
             if myalgia:
-                rec.note(enc, "hpi", "Reports [finding:muscle aches] on simvastatin.")
+                rec.note(enc, "hpi", "Reports [finding:muscle aches] on [drug:simvastatin].")
                 rec.note(
                     enc,
                     AP,
@@ -385,7 +395,7 @@ def hyperlipidemia(rec: PatientRecord) -> None:
         if statin is not None:
             on_atorva = statin.drug == v.ATORVASTATIN
             if mode == "nonadherent":
-                factor = rng.uniform(0.9, 1.0)
+                factor = rng.uniform(0.92, 1.15)
             elif on_atorva:
                 factor = rng.uniform(0.45, 0.55)
             elif mode == "switch":
@@ -444,7 +454,7 @@ def asthma(rec: PatientRecord) -> None:
         rec.note(
             enc,
             "hpi",
-            f"{(enc.start - onset).days} days of [finding:wheezing] and [finding:shortness of breath] "
+            f"{_days(enc.start - onset)} of [finding:wheezing] and [finding:shortness of breath] "
             "after a [problem:viral upper respiratory infection]. Denies [finding!neg:chest pain].",
         )
         plan = (
@@ -461,6 +471,11 @@ def asthma(rec: PatientRecord) -> None:
             rec.note(
                 enc, AP, "Second exacerbation: started controller [drug:fluticasone] inhaler twice daily."
             )
+
+
+def _days(delta: timedelta) -> str:
+    n = max(delta.days, 1)
+    return "One day" if n == 1 else f"{n} days"
 
 
 # --- acute, self-limited problems --------------------------------------------------
@@ -499,13 +514,13 @@ def episode(rec: PatientRecord, kind: str, day: date, story: str, number: int = 
             "No [drug!neg:antibiotics] needed. Return if [finding!hyp:fever] develops."
         )
     elif kind == "uti":
-        cc = "Burning with urination."
+        cc = "[finding:Burning with urination]."
         hpi = "[finding:Dysuria] and [finding:urinary frequency] for three days. Denies [finding!neg:flank pain]."
         rec.perform(enc, v.URINE_CULTURE, reason=cond, minutes=5)
         rec.prescribe(enc, v.CIPROFLOXACIN, story, reason=cond, course_days=3)
         plan = "[problem:Urinary tract infection]; [procedure:urine culture] sent. Started [drug:ciprofloxacin] for 3 days."
     elif kind == "fracture":
-        cc = "Ankle pain after a fall."
+        cc = "[finding:Ankle pain] after a fall."
         hpi = "Twisted ankle on stairs today with [finding:ankle swelling]. No [finding!neg:head injury]."
         rec.perform(enc, v.ANKLE_XRAY, reason=cond, minutes=15)
         rec.perform(enc, v.IMMOBILIZATION, reason=cond, minutes=20)
@@ -524,14 +539,14 @@ def episode(rec: PatientRecord, kind: str, day: date, story: str, number: int = 
         hpi = "[finding:Sore throat] and [finding:fever] for two days. No [finding!neg:cough]."
         rec.perform(enc, v.THROAT_CULTURE, reason=cond, minutes=5)
         rec.prescribe(enc, drug, story, reason=cond, course_days=10)
-        allergy = " Penicillin allergy noted." if drug is v.AZITHROMYCIN else ""
+        allergy = " [problem:Penicillin allergy] noted." if drug is v.AZITHROMYCIN else ""
         plan = f"[problem:Strep throat], positive [procedure:throat culture].{allergy} Started [drug:{drug.concept.name}]."
     else:
         drug = _antibiotic(rec, v.AMOX_CLAV)
-        cc = "Facial pain and congestion."
+        cc = "[finding:Facial pain] and [finding:congestion]."
         hpi = "[finding:Facial pain] and [finding:nasal congestion] for twelve days. Denies [finding!neg:fever]."
         rec.prescribe(enc, drug, story, reason=cond, course_days=10 if drug is not v.AZITHROMYCIN else 5)
-        count = f" Episode {number} of sinusitis." if number > 1 else ""
+        count = f" Episode {number} of [problem:sinusitis]." if number > 1 else ""
         plan = f"[problem:Acute sinusitis].{count} Started [drug:{drug.concept.name}]."
     cond = rec.resolve(cond, enc.start + timedelta(days=heal))
     rec.event(f"{name} resolved", "resolved", name, cond, cond.abatement or enc.start, story)
@@ -561,13 +576,20 @@ def acute(rec: PatientRecord) -> None:
 
 
 def recurrent_sinusitis(rec: PatientRecord) -> None:
-    s = "recurrent_sinusitis"
-    days = _episode_days(rec, rec.rng.randint(3, 4), 120)
+    s, rng = "recurrent_sinusitis", rec.rng
+    # Episodes cluster: 4-10 months apart, all before the last visit.
+    n = rng.randint(3, 4)
+    gaps = [rng.randint(120, 300) for _ in range(n - 1)]
+    latest = (rec.info.last_visit - timedelta(days=80) - rec.info.first_visit).days - sum(gaps)
+    day = rec.info.first_visit + timedelta(days=rng.randint(10, max(latest, 11)))
+    days = [day]
+    for gap in gaps:
+        days.append(days[-1] + timedelta(days=gap))
     last: Condition | None = None
-    for n, day in enumerate(days, start=1):
-        last = episode(rec, "sinusitis", day, s, number=n)
-    if last is not None and len(days) >= 3 and rec.rng.random() < 0.4:
-        enc = rec.visit(rec.get(last.encounter).start + timedelta(days=40), "followup", v.CHRONIC_SINUSITIS)  # type: ignore[union-attr]
+    for number, day in enumerate(days, start=1):
+        last = episode(rec, "sinusitis", day, s, number=number)
+    if last is not None and rng.random() < 0.4:
+        enc = rec.visit(last.onset + timedelta(days=45), "followup", v.CHRONIC_SINUSITIS)
         chronic = rec.diagnose(enc, v.CHRONIC_SINUSITIS, s)
         rec.event("chronic sinusitis diagnosed", "diagnosed", "chronic sinusitis", chronic, chronic.onset, s)
         rec.note(enc, "chief_complaint", "Follow-up of recurrent [problem:sinusitis].")
