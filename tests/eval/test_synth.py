@@ -53,6 +53,31 @@ def test_bundles_validate_with_r4b(patients):
         Bundle.model_validate(bundle)
 
 
+# Required status codes (fhir.resources checks their type, not their value set).
+STATUS_CODES = {
+    "Encounter": {"finished"},
+    "Observation": {"final", "entered-in-error"},
+    "MedicationRequest": {"active", "stopped", "completed"},
+    "DiagnosticReport": {"final"},
+    "Immunization": {"completed"},
+    "Procedure": {"completed"},
+    "CarePlan": {"active"},
+    "DocumentReference": {"current"},
+}
+
+
+def test_status_codes_are_in_their_value_sets(patients):
+    for bundle, _ in patients:
+        for entry in bundle["entry"]:
+            res = entry["resource"]
+            if res["resourceType"] in STATUS_CODES:
+                assert res["status"] in STATUS_CODES[res["resourceType"]], res
+            if res["resourceType"] == "Condition":
+                status = res["clinicalStatus"]["coding"][0]["code"]
+                assert status in {"active", "resolved"}
+                assert (status == "resolved") == ("abatementDateTime" in res)  # FHIR con-4
+
+
 def test_transaction_shape_and_references_resolve(patients):
     for bundle, truth in patients[:20]:
         assert bundle["type"] == "transaction"
