@@ -12,6 +12,7 @@ and ``manifest.json``. The generator lives in the evaluation package
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.patients < 0:
-        print("clinimem synth: --patients must be 0 or more")
+        print("clinimem synth: --patients must be 0 or more", file=sys.stderr)
         return 2
     from clinimem_eval.synth import generate
 

@@ -253,7 +253,7 @@ def hypertension(rec: PatientRecord) -> None:
     first = cks[0].start
     s_pre, s_dx = rng.uniform(132, 144), rng.uniform(148, 168)
     sys_points = [(first, s_pre), (dx.start - timedelta(days=1), s_dx), (dx.start, s_dx)]
-    later = [e for e in cks[k + 1 :]]
+    later = cks[k + 1 :]
     step_up: list[tuple[Encounter, v.Drug]] = []
     if mode == "controlled":
         sys_points.append((dx.start + timedelta(days=180), rng.uniform(122, 134)))
@@ -292,7 +292,7 @@ def hypertension(rec: PatientRecord) -> None:
     )
     if rng.random() < 0.35:
         day = as_day(dx.start) + timedelta(days=rng.randint(30, 200))
-        enc = rec.visit(day, "problem", v.Concept(v.SNOMED, "49727002", "Cough (finding)", "cough"))
+        enc = rec.visit(day, "problem", v.COUGH)
         acei = rec.stop(acei, enc.start, "cough")
         rec.event("lisinopril stopped", "stopped", "lisinopril", acei, enc.start, s)
         arb = rec.prescribe(enc, v.LOSARTAN, s, reason=cond)

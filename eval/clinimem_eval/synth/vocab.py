@@ -83,6 +83,7 @@ CHRONIC_SINUSITIS = _sct("40055000", "Chronic sinusitis (disorder)", "chronic si
 UTI = _sct("68566005", "Urinary tract infectious disease (disorder)", "urinary tract infection")
 STREP_THROAT = _sct("43878008", "Streptococcal sore throat (disorder)", "strep throat")
 ANKLE_FRACTURE = _sct("16114001", "Fracture of ankle", "ankle fracture")
+COUGH = _sct("49727002", "Cough (finding)", "cough")  # reason for the ACE-inhibitor cough visit
 
 # Plausible conditions used only as things a patient does *not* have.
 HEART_FAILURE = _sct("88805009", "Chronic congestive heart failure (disorder)", "heart failure")
