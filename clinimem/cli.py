@@ -16,7 +16,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("clinimem.commands.ingest", "load FHIR sources into the episodic memory"),
     "patients": ("clinimem.commands.patients", "list the patients in the memory"),
     "timeline": ("clinimem.commands.timeline", "print one patient's memory, visit by visit"),
+    "ask": ("clinimem.commands.ask", "ask a question about one patient; answers cite the record"),
+    "train": (
+        "clinimem.commands.train",
+        "train the controller on the evaluation harness's training questions",
+    ),
     "synth": ("clinimem.commands.synth", "write synthetic FHIR R4 patients with ground truth"),
+    "serve": ("clinimem.commands.serve", "the clinician Q&A page on 127.0.0.1:7860"),
+    "demo": ("clinimem.commands.demo", "load the sample patients and serve the Q&A page"),
 }
 
 
