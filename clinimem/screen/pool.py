@@ -1,0 +1,137 @@
+"""``--workers N``: screen patients in N local processes.
+
+The parent owns the embedded store: it reads each patient's memory and sends
+it to a worker, which runs only the answering system (see
+:mod:`clinimem.screen.local` for why, and ``docs/scale.md`` for the numbers
+that chose this over a copy of the store per worker). Reading a memory takes
+the parent 10-50 ms, answering five questions takes a worker longer, so the
+parent keeps two patients per worker in flight and reads while they answer.
+With ``--qdrant-url`` the workers read memories themselves and the parent
+sends only ids.
+
+Workers start with ``spawn`` (no fork of a process holding Qdrant and torch
+state) and ignore Ctrl-C: the parent stops them. A worker that dies takes
+its in-flight patients with it; they are sent once more to a fresh pool, and
+a patient in flight during two deaths gets an error row.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from clinimem.api import Clinimem, PatientMemory
+from clinimem.screen.evaluate import error_code, failed_row
+from clinimem.screen.local import ScreenSpec, read_memory, screen_memory, screen_one, worker_engine
+from clinimem.screen.rows import ScreenRow
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT_PER_WORKER = 2
+
+# Set once per worker process by _init_worker.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(spec: ScreenSpec, store_location: str | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    engine, answerer = worker_engine(spec, store_location)
+    _WORKER.update(spec=spec, engine=engine, answerer=answerer)
+
+
+def _screen_memory(memory: PatientMemory) -> ScreenRow:
+    return screen_memory(_WORKER["spec"], _WORKER["answerer"], memory)
+
+
+def _screen_id(patient_id: str) -> ScreenRow:
+    return screen_one(_WORKER["spec"], _WORKER["engine"], _WORKER["answerer"], patient_id)
+
+
+class ProcessRunner:
+    """Screen with N worker processes; rows come back as they finish."""
+
+    def __init__(
+        self, spec: ScreenSpec, workers: int, *, engine: Clinimem | None, store_location: str | None
+    ) -> None:
+        self.spec = spec
+        self.workers = max(1, workers)
+        self.engine = engine  # the owner's engine; None when workers read a server themselves
+        self.store_location = store_location
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.spec, self.store_location),
+            )
+        return self._executor
+
+    def _submit(self, patient_id: str) -> Future[ScreenRow] | ScreenRow:
+        """Send one patient to the pool, or return its error row if the owner cannot read it."""
+        if self.spec.qdrant_url or self.engine is None:
+            return self._pool().submit(_screen_id, patient_id)
+        try:
+            memory = read_memory(self.engine, patient_id)
+        except Exception as err:
+            log.warning("a patient could not be read: %s", error_code(err))
+            log.debug("patient %s could not be read", patient_id, exc_info=True)
+            return failed_row(self.spec.criteria, patient_id, err, self.spec.system)
+        return self._pool().submit(_screen_memory, memory)
+
+    def run(self, patient_ids: Iterable[str]) -> Iterator[ScreenRow]:
+        queue = iter(patient_ids)
+        retry: list[str] = []
+        deaths: dict[str, int] = {}
+        pending: dict[Future[ScreenRow], str] = {}
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        while True:
+            while len(pending) < limit:
+                patient_id = retry.pop() if retry else next(queue, None)
+                if patient_id is None:
+                    break
+                submitted = self._submit(patient_id)
+                if isinstance(submitted, ScreenRow):
+                    yield submitted
+                else:
+                    pending[submitted] = patient_id
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                patient_id = pending.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    deaths[patient_id] = deaths.get(patient_id, 0) + 1
+                    if deaths[patient_id] >= 2:
+                        log.warning("a patient was in flight when two workers died: reported as failed")
+                        yield failed_row(
+                            self.spec.criteria,
+                            patient_id,
+                            "a screening worker process died",
+                            self.spec.system,
+                        )
+                    else:
+                        retry.append(patient_id)
+                except Exception as err:  # an error the worker could not turn into a row
+                    log.warning("a patient failed in a worker: %s", error_code(err))
+                    yield failed_row(self.spec.criteria, patient_id, err, self.spec.system)
+            if broken:
+                log.warning("a screening worker died: starting a fresh pool")
+                self.close()
+
+    def close(self) -> None:
+        """Stop the workers; each finishes the patient it holds (they ignore Ctrl-C), queued ones are dropped."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
