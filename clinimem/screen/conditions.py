@@ -20,6 +20,11 @@ kind        ``answer.kind``                          ``== != in``
 abstained   ``abstained`` (always readable)          ``== !=`` true/false
 ==========  =======================================  =======================================
 
+A number can also be another criterion's answer, scaled: ``value < 0.75 *
+@egfr_before`` reads "this value is below three quarters of the value that
+criterion ``egfr_before`` got" (a fall of more than 25%). It is unknown when
+that answer is not a number, has another unit, or was an abstention.
+
 A condition is **unknown** when the system abstained (except for ``abstained``
 itself) or when the answer's kind does not fit the field (``value > 9`` on a
 trend answer, a unit that differs from the literal's). Comparisons of text are
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,15 +80,28 @@ class Number:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """Another criterion's numeric answer times ``factor`` (``0.75 * @egfr_before``)."""
+
+    name: str
+    factor: float = 1.0
+
+
+@dataclass(frozen=True)
 class Condition:
     """One comparison of an answer field with a literal."""
 
     field: str
     op: str
-    literal: Any  # Number | bool | str | tuple[...] (for ``in``)
+    literal: Any  # Number | Ref | bool | str | tuple[...] (for ``in``)
 
-    def evaluate(self, answer: Answer) -> str:
-        return evaluate_condition(self, answer)
+    def evaluate(self, answer: Answer, others: Mapping[str, Answer] | None = None) -> str:
+        return evaluate_condition(self, answer, others)
+
+
+def references(tree: Node[Condition]) -> set[str]:
+    """Names of the criteria whose answers ``tree`` reads (``@name``)."""
+    return {c.literal.name for c in tree.atoms() if isinstance(c.literal, Ref)}
 
 
 def parse_condition(text: str) -> Node[Condition]:
@@ -90,8 +109,9 @@ def parse_condition(text: str) -> Node[Condition]:
     return parse_expression(text, _parse_comparison)
 
 
-def evaluate_expect(tree: Node[Condition], answer: Answer) -> str:
-    return tree.evaluate(lambda condition: evaluate_condition(condition, answer))
+def evaluate_expect(tree: Node[Condition], answer: Answer, others: Mapping[str, Answer] | None = None) -> str:
+    """The verdict of an ``expect`` tree on ``answer``; ``others``: answers of the criteria it names."""
+    return tree.evaluate(lambda condition: evaluate_condition(condition, answer, others))
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -136,6 +156,8 @@ def _parse_list(tokens: Tokens) -> list[Any]:
 
 def _parse_literal(tokens: Tokens) -> Any:
     token = tokens.next("a value")
+    if token.kind == "word" and token.text.startswith("@"):
+        return Ref(_ref_name(token, tokens), _factor(tokens))
     if token.kind == "string":
         return re.sub(r"\\(.)", r"\1", token.text[1:-1])
     if token.kind != "word" or token.keyword:
@@ -149,9 +171,36 @@ def _parse_literal(tokens: Tokens) -> Any:
         return token.text
     match = _NUMBER.match(token.text)
     if match:
+        star = tokens.peek()
+        if star is not None and star.text == "*" and not match.group(2).strip():
+            tokens.next()
+            ref = tokens.next("'@name' after '*'")
+            if ref.kind != "word" or not ref.text.startswith("@"):
+                raise ExpressionError(f"'@name' of a criterion expected after '*' {tokens.where(ref)}")
+            return Ref(_ref_name(ref, tokens), float(match.group(1)))
         unit = match.group(2).strip() or _take_unit(tokens)
         return Number(float(match.group(1)), unit or None)
     return token.text
+
+
+def _ref_name(token: Token, tokens: Tokens) -> str:
+    name = token.text[1:]
+    if not name:
+        raise ExpressionError(f"a criterion name expected after '@' {tokens.where(token)}")
+    return name
+
+
+def _factor(tokens: Tokens) -> float:
+    """The ``* 0.75`` after ``@name``, if written."""
+    star = tokens.peek()
+    if star is None or star.text != "*":
+        return 1.0
+    tokens.next()
+    number = tokens.next("a number after '*'")
+    match = _NUMBER.match(number.text) if number.kind == "word" else None
+    if not match or match.group(2).strip():
+        raise ExpressionError(f"a plain number expected after '*' {tokens.where(number)}")
+    return float(match.group(1))
 
 
 def _take_unit(tokens: Tokens) -> str | None:
@@ -172,6 +221,10 @@ def _check_literal(field: str, op: str, literal: Any, tokens: Tokens, at: Token)
         raise ExpressionError(f"'trend' compares with {', '.join(TRENDS)} {where}")
     if field == "kind" and (not isinstance(literal, str) or literal.lower() not in ANSWER_KINDS):
         raise ExpressionError(f"'kind' compares with {', '.join(ANSWER_KINDS)} {where}")
+    if isinstance(literal, Ref):
+        if field not in ("value", "count") or op not in COMPARE:
+            raise ExpressionError(f"'@name' compares numbers: use it with value or count {where}")
+        return
     if field == "count" and not isinstance(literal, Number):
         raise ExpressionError(f"'count' compares with a number {where}")
     if field == "date" and not (isinstance(literal, str) and _DATE.match(literal)):
@@ -275,14 +328,37 @@ def _match(op: str, subject: Any, literal: Any, unit: str | None) -> bool | None
     return None
 
 
-def evaluate_condition(condition: Condition, answer: Answer) -> str:
+def _resolve(ref: Ref, others: Mapping[str, Answer] | None) -> Number | None:
+    """The number a reference stands for, or None when the other answer cannot give one."""
+    other = (others or {}).get(ref.name)
+    if other is None or other.abstained:
+        return None
+    value = other.answer.value
+    if other.answer.kind == "list" and isinstance(value, list | tuple):
+        value = len(value)
+    if not _is_number(value):
+        return None
+    # Both units must agree; the literal carries the other answer's unit for the check below.
+    return Number(float(value) * ref.factor, other.answer.unit)
+
+
+def evaluate_condition(
+    condition: Condition, answer: Answer, others: Mapping[str, Answer] | None = None
+) -> str:
     """MET, NOT_MET, or UNKNOWN when the answer cannot say (abstained, wrong kind or unit)."""
     subject = _subject(condition.field, answer)
     if subject is _MISSING:
         return UNKNOWN
     if condition.field == "unit":
         return MET if _same_unit(subject, condition.literal) == (condition.op == "==") else NOT_MET
-    result = _match(condition.op, subject, condition.literal, answer.answer.unit)
+    literal = condition.literal
+    if isinstance(literal, Ref):
+        literal = _resolve(literal, others)
+        if literal is None:
+            return UNKNOWN
+        if condition.field == "count":
+            literal = Number(literal.value)  # a count has no unit
+    result = _match(condition.op, subject, literal, answer.answer.unit)
     if result is None:
         return UNKNOWN
     return MET if result else NOT_MET

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from clinimem.errors import ClinimemError
-from clinimem.screen.conditions import Condition, parse_condition
+from clinimem.screen.conditions import Condition, parse_condition, references
 from clinimem.screen.logic import KEYWORDS, ExpressionError, Node, parse_expression
 
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -134,6 +134,7 @@ def parse_criteria(data: Any, *, source: str | None = None) -> Criteria:
             )
         seen.add(criterion.name)
         criteria.append(criterion)
+    criteria = [_check_references(c, seen) for c in criteria]
     flag_raw = data.get("flag", data.get("combine"))
     flag_text = " and ".join(c.name for c in criteria) if flag_raw is None else str(flag_raw)
     flag: Node[str] | None = None
@@ -161,6 +162,22 @@ def parse_criteria(data: Any, *, source: str | None = None) -> Criteria:
         fingerprint=hashlib.sha256(canonical.encode()).hexdigest()[:16],
         source=source,
     )
+
+
+def _check_references(criterion: Criterion, names: set[str]) -> Criterion:
+    """A criterion whose ``expect`` names a missing criterion (or itself) does not parse."""
+    if criterion.expect is None:
+        return criterion
+    refs = references(criterion.expect)
+    missing = sorted(refs - names)
+    if criterion.name in refs:
+        missing.append(f"{criterion.name} (itself)")
+    if not missing:
+        return criterion
+    error = (
+        f"expect {criterion.expect_text!r}: names no other criterion: {', '.join('@' + m for m in missing)}"
+    )
+    return Criterion(criterion.name, criterion.question, criterion.expect_text, None, error)
 
 
 def _parse_criterion(name: Any, spec: Any, index: int) -> Criterion:

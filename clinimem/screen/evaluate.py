@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from clinimem.answer import Answer
 from clinimem.api import Answerer, PatientMemory
 from clinimem.errors import ClinimemError
 from clinimem.screen.conditions import evaluate_expect
@@ -33,22 +34,31 @@ def error_code(err: BaseException) -> str:
 
 
 def screen_patient(criteria: Criteria, memory: PatientMemory, answerer: Answerer, system: str) -> ScreenRow:
-    """The row of one patient; a failing criterion is unknown with its error, the others still run."""
-    results: list[CriterionResult] = []
+    """The row of one patient; a failing criterion is unknown with its error, the others still run.
+
+    Every question is asked first, then every condition is judged, because a
+    condition may read another criterion's answer (``value < 0.75 * @egfr_before``).
+    """
+    answers: dict[str, Answer] = {}
+    failures: dict[str, str] = {}
     for criterion in criteria.criteria:
         if criterion.expect is None:
-            results.append(
-                CriterionResult(criterion.name, UNKNOWN, error=f"does not parse: {criterion.error}")
-            )
+            failures[criterion.name] = f"does not parse: {criterion.error}"
             continue
         try:
-            answer = answerer.answer(memory, criterion.question)
-            verdict = evaluate_expect(criterion.expect, answer)
-            results.append(CriterionResult.of(criterion.name, verdict, answer))
+            answers[criterion.name] = answerer.answer(memory, criterion.question)
         except Exception as err:  # one failing question must not stop the patient or the job
             log.warning("criterion %r failed on a patient: %s", criterion.name, error_code(err))
             log.debug("criterion %r failed on %s", criterion.name, memory.patient_id, exc_info=True)
-            results.append(CriterionResult(criterion.name, UNKNOWN, error=error_text(err)))
+            failures[criterion.name] = error_text(err)
+    results: list[CriterionResult] = []
+    for criterion in criteria.criteria:
+        answer = answers.get(criterion.name)
+        if answer is None or criterion.expect is None:
+            results.append(CriterionResult(criterion.name, UNKNOWN, error=failures.get(criterion.name)))
+            continue
+        verdict = evaluate_expect(criterion.expect, answer, answers)
+        results.append(CriterionResult.of(criterion.name, verdict, answer))
     return _row(criteria, memory.patient_id, tuple(results), system)
 
 

@@ -174,7 +174,15 @@ def run_job(job: ScreenJob) -> JobSummary:
         summary.resumed,
         "Ray " + job.ray if job.ray else f"{job.workers} processes" if job.workers else "this process",
     )
-    spec = ScreenSpec(criteria, job.system, qdrant_url=settings.qdrant_url, prefix=settings.prefix)
+    from clinimem.api import SYSTEMS
+
+    spec = ScreenSpec(
+        criteria,
+        job.system,
+        system_target=SYSTEMS[job.system],
+        qdrant_url=settings.qdrant_url,
+        prefix=settings.prefix,
+    )
     bar = None
     if job.progress:
         from tqdm import tqdm

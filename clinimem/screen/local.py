@@ -29,6 +29,9 @@ class ScreenSpec:
 
     criteria: Criteria
     system: str
+    # "module:Class" as the driver resolved it, so a worker builds the same system even
+    # when the driver registered it at run time (SYSTEMS is per process)
+    system_target: str | None = None
     qdrant_url: str | None = None  # set: workers open the store themselves
     prefix: str = "clinimem"
 
@@ -93,6 +96,10 @@ def worker_engine(spec: ScreenSpec, store_location: str | None = None) -> tuple[
     """
     import os
 
+    from clinimem.api import SYSTEMS
+
+    if spec.system_target:
+        SYSTEMS.setdefault(spec.system, spec.system_target)
     if spec.qdrant_url:
         store: MemoryStore = MemoryStore(
             url=spec.qdrant_url, api_key=os.environ.get("CLINIMEM_QDRANT_API_KEY"), prefix=spec.prefix
