@@ -7,6 +7,7 @@ from a model hub (``HF_HUB_OFFLINE`` is forced on before the model loads).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -36,8 +37,12 @@ class TextEncoder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    # Forced, not defaulted: a user's HF_HUB_OFFLINE=0 must not let a load reach a hub.
+                    os.environ["HF_HUB_OFFLINE"] = "1"
+                    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                    hub_constants = sys.modules.get("huggingface_hub.constants")
+                    if hub_constants is not None:  # imported earlier: it read the variable then
+                        hub_constants.HF_HUB_OFFLINE = True
                     from sentence_transformers import SentenceTransformer
                     from transformers.utils import logging as hf_logging
 

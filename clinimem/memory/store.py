@@ -294,7 +294,7 @@ class MemoryStore:
                     old = resources.get(item.ref)
                     if item.removed:
                         if old:
-                            deletes.update(old["e"])
+                            _retract(old["e"], upserts, sources, deletes)
                             del resources[item.ref]
                             changed = True
                         stats.removed += 1
@@ -307,7 +307,7 @@ class MemoryStore:
                         continue
                     new_ids = [e.entry_id for e in item.entries]
                     if old:
-                        deletes.update(set(old["e"]) - set(new_ids))
+                        _retract(set(old["e"]) - set(new_ids), upserts, sources, deletes)
                         stats.updated += 1
                     else:
                         stats.added += 1
@@ -516,6 +516,24 @@ def close_shared_stores() -> None:
         _SHARED.clear()
     for store in stores:
         store.close()
+
+
+def _retract(
+    entry_ids: Iterable[str],
+    upserts: dict[str, MemoryEntry],
+    sources: dict[str, dict[str, Any]],
+    deletes: set[str],
+) -> None:
+    """Mark entries for deletion, and drop them from this write if an earlier item of the batch wrote them.
+
+    Two versions of a resource can meet in one batch (an export with history, or
+    a folder holding an old and a new file): the older one's entries must not be
+    written after the newer one has dropped them.
+    """
+    for entry_id in entry_ids:
+        upserts.pop(entry_id, None)
+        sources.pop(entry_id, None)
+        deletes.add(entry_id)
 
 
 def _payload(entry: MemoryEntry, source: dict[str, Any] | None) -> dict[str, Any]:
