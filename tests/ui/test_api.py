@@ -1,0 +1,118 @@
+"""The page's API through gradio_client: sessions, messages, login, logs (no browser)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+pytestmark = [
+    pytest.mark.timeout(300),
+    # gradio's queue calls pandas options that pandas 3 deprecates; not ours to fix.
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+# /select_patient returns (header, timeline, answer, citations, trend, hops, hop table, source, answer JSON)
+HEADER = 0
+# /ask returns (answer, citations, timeline, trend, hops, hop table, source, answer JSON)
+ANSWER, CITATIONS, ANSWER_JSON = 0, 1, -1
+
+
+def client(url: str, **options: object) -> Client:
+    return Client(url, verbose=False, **options)
+
+
+def test_patients_lists_the_samples(ui_server, patients: dict[str, str]) -> None:
+    status, dropdown = client(ui_server.url).predict(api_name="/patients")
+    assert f"{len(patients)} patients in the memory" in status
+    values = [value for _label, value in dropdown["choices"]]
+    assert sorted(values) == sorted(patients.values())
+    labels = [label for label, _value in dropdown["choices"]]
+    assert any("Patria Schimmel" in label and patients["Patria Schimmel"] in label for label in labels)
+
+
+def test_select_then_ask_answers_about_that_patient(
+    ui_server, patients: dict[str, str], answered_question: str
+) -> None:
+    session = client(ui_server.url)
+    patient_id = patients["Patria Schimmel"]
+    header = session.predict(patient_id, api_name="/select_patient")[HEADER]
+    assert "Patria Schimmel" in header and "Active problems" in header
+    out = session.predict(answered_question, api_name="/ask")
+    answer = json.loads(out[ANSWER_JSON])
+    assert answer["patient_id"] == patient_id
+    assert answer["citations"], "the chosen question is answered with citations"
+    assert patient_id in out[ANSWER]
+    table = out[CITATIONS]
+    assert table["headers"] == ["date", "visit", "kind", "text", "value", "weight"]
+    assert len(table["data"]) == len(answer["citations"])
+
+
+def test_search_by_name_or_id_fragment(ui_server, patients: dict[str, str]) -> None:
+    session = client(ui_server.url)
+    assert "Jacob Larson" in session.predict("larson", api_name="/select_patient")[HEADER]
+    fragment = patients["Buster Hoeger"][:8]
+    assert "Buster Hoeger" in session.predict(fragment, api_name="/select_patient")[HEADER]
+
+
+def test_clear_messages(ui_server) -> None:
+    session = client(ui_server.url)
+    assert "Pick a patient first" in session.predict("When was the last visit?", api_name="/ask")[ANSWER]
+    header = session.predict("not-a-patient-id", api_name="/select_patient")[HEADER]
+    assert "No patient with that name or id" in header
+    session.predict("Benito", api_name="/select_patient")
+    assert "Type a question" in session.predict("  ", api_name="/ask")[ANSWER]
+
+
+def test_sessions_do_not_mix_patients(ui_server, patients: dict[str, str], answered_question: str) -> None:
+    """Each session asks about its own patient while others switch theirs at the same time."""
+    ids = list(patients.values())
+    sessions = [(client(ui_server.url), ids[i % len(ids)]) for i in range(8)]
+    for session, patient_id in sessions:
+        session.predict(patient_id, api_name="/select_patient")
+
+    def run(item: tuple[Client, str]) -> tuple[str, str]:
+        session, patient_id = item
+        out = session.predict(answered_question, api_name="/ask")
+        return patient_id, json.loads(out[ANSWER_JSON])["patient_id"]
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        for asked, answered in pool.map(run, sessions):
+            assert asked == answered
+
+
+def test_no_patient_data_in_info_logs(
+    ui_server, patients: dict[str, str], answered_question: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    session = client(ui_server.url)
+    patient_id = patients["Patria Schimmel"]
+    session.predict(patient_id, api_name="/select_patient")
+    session.predict(answered_question, api_name="/ask")
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("answered in" in m for m in info), "the answer is logged (without patient data)"
+    for message in info:
+        assert patient_id not in message
+        assert "Schimmel" not in message
+        assert answered_question not in message
+
+
+def test_login_required_when_configured(serve_app, ui_engine) -> None:
+    served = serve_app(ui_engine.engine, auth="clinician:s3cret")
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain ValueError/HTTP error
+        client(served.url).predict(api_name="/patients")
+    status, _ = client(served.url, auth=("clinician", "s3cret")).predict(api_name="/patients")
+    assert "patients in the memory" in status
+
+
+def test_store_not_loaded(serve_app) -> None:
+    served = serve_app(None, problem=None)
+    session = client(served.url)
+    status, dropdown = session.predict(api_name="/patients")
+    assert "memory store is not loaded" in status
+    assert dropdown["choices"] == []
+    assert "memory store is not loaded" in session.predict("anyone", api_name="/select_patient")[HEADER]
