@@ -38,9 +38,9 @@ def load_samples_if_empty(store_dir: str) -> int:
     if store.patients():
         return 0
     bundles = sample_bundles()
-    print(f"clinimem demo: loading {len(bundles)} sample patients into {store_dir} …")
+    print(f"clinimem demo: loading {len(bundles)} sample patients into {store_dir} …", flush=True)
     result = load_sources(bundles, store_location=store_dir)
-    print(f"clinimem demo: {result.stats.added} resources loaded in {result.seconds:.1f} s")
+    print(f"clinimem demo: {result.stats.added} resources loaded in {result.seconds:.1f} s", flush=True)
     return len(bundles)
 
 
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     engine = Clinimem(shared_store(args.store))
     print(
         f"clinimem demo: serving on http://{args.host}:{args.port}"
-        + (" (login required)" if credentials else "")
+        + (" (login required)" if credentials else ""),
+        flush=True,
     )
     serve(engine, host=args.host, port=args.port, auth=credentials)
     return 0

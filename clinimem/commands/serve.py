@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         engine, problem = None, f"The memory store is not loaded: {err}"
         log.warning("starting without a store: %s", err)
     print(
-        f"clinimem: serving on http://{args.host}:{args.port}" + (" (login required)" if credentials else "")
+        f"clinimem: serving on http://{args.host}:{args.port}" + (" (login required)" if credentials else ""),
+        flush=True,
     )
     serve(engine, host=args.host, port=args.port, auth=credentials, problem=problem)
     return 0
