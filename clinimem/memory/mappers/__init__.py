@@ -14,7 +14,7 @@ from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import MappedResource, mapped, patient_of
 from clinimem.memory.mappers.conditions import map_allergy, map_condition
-from clinimem.memory.mappers.documents import map_document_reference
+from clinimem.memory.mappers.documents import map_document_reference, narrative_entries
 from clinimem.memory.mappers.encounters import map_encounter
 from clinimem.memory.mappers.medications import map_medication_request, map_medication_statement
 from clinimem.memory.mappers.observations import map_diagnostic_report, map_observation
@@ -91,7 +91,10 @@ def map_resource(resource: SourcedResource) -> MappedResource | Reject:
             resource_id=resource.id,
             path=f"{resource.origin.json_path}.subject",
         )
-    return mapped(resource, patient_id, mapper(resource, patient_id))
+    entries = list(mapper(resource, patient_id))
+    # A narrative a person wrote (not generated boilerplate) is read like a note.
+    entries += narrative_entries(resource, patient_id, entries)
+    return mapped(resource, patient_id, entries)
 
 
 __all__ = ["MAPPERS", "OUT_OF_SCOPE", "MappedResource", "map_resource"]

@@ -18,6 +18,7 @@ from clinimem.memory.mappers.common import (
     format_number,
     period_start,
 )
+from clinimem.memory.mappers.documents import first_text_attachment, note_mention_entries
 
 
 def observation_value(data: dict[str, Any]) -> tuple[Value, str | None]:
@@ -109,7 +110,8 @@ def map_diagnostic_report(resource: SourcedResource, patient_id: str) -> list[Me
     if conclusion:
         text += f": {conclusion}"
     categories = data.get("category") or []
-    return [
+    time = period_start(data, "effective") or data.get("issued")
+    entries = [
         MemoryEntry(
             patient_id=patient_id,
             kind="report",
@@ -117,10 +119,24 @@ def map_diagnostic_report(resource: SourcedResource, patient_id: str) -> list[Me
             path="$",
             text=text,
             concept=f"report: {name}",
-            time=period_start(data, "effective") or data.get("issued"),
+            time=time,
             encounter=encounter_of(data),
             status=data.get("status"),
             category=concept_code(categories[0]) if categories else None,
             **code_fields(data.get("code")),
         )
     ]
+    # A report's text (presentedForm) is a note: one entry per mention in it.
+    found = first_text_attachment(data.get("presentedForm") or [])
+    if found is not None:
+        index, decoded, content_type = found
+        entries += note_mention_entries(
+            decoded,
+            content_type,
+            resource=resource,
+            patient_id=patient_id,
+            path=f"$.presentedForm[{index}]",
+            time=time,
+            encounter=encounter_of(data),
+        )
+    return entries
