@@ -78,8 +78,13 @@ class PlainText:
         return self.starts[start], self.ends[end - 1]
 
 
+# Unicode spaces (no-break, thin, ...) read as plain spaces: the tokenizer splits on " " only.
+_ODD_SPACES = str.maketrans({c: " " for c in "\u00a0\u2002\u2003\u2007\u2009\u202f"})
+
+
 def plain(text: str) -> PlainText:
-    return PlainText(text=text, source=text)
+    """A plain-text note: same offsets, odd spaces read as spaces."""
+    return PlainText(text=text.translate(_ODD_SPACES), source=text)
 
 
 def reduce_html(markup: str) -> PlainText:
@@ -105,10 +110,11 @@ def reduce_html(markup: str) -> PlainText:
             if m.group("name").lower() in _BLOCK_TAGS and (not chars or chars[-1] != "\n"):
                 emit("\n", m.start(), m.start())
         elif kind == "entity":
-            emit(html.unescape(m.group()), m.start(), m.end())
+            emit(html.unescape(m.group()).translate(_ODD_SPACES), m.start(), m.end())
         elif kind == "text":
             run, base = m.group(), m.start()
             pos = 0
+            run = run.translate(_ODD_SPACES)
             for ws in _WHITESPACE.finditer(run):
                 for offset in range(pos, ws.start()):
                     emit(run[offset], base + offset, base + offset + 1)
