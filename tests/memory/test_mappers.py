@@ -124,7 +124,8 @@ def test_document_reference_text_is_decoded() -> None:
     note = "Chief complaint: cough for 3 days.\nNo fever. Denies chest pain."
     data = document_reference("d1", note, encounter_id="e3")
     assert note not in json.dumps(data)  # the note is base64 in the resource
-    (entry,) = mapped(data).entries
+    entry, *mentions = mapped(data).entries  # the note, then one entry per mention (tests/notes)
+    assert [m.display for m in mentions] == ["cough", "fever", "chest pain"]
     assert entry.kind == "note"
     assert entry.text == "Note: History and physical note on 2019-04-02: Chief complaint: cough for 3 days."
     assert entry.encounter == "Encounter/e3"
@@ -138,7 +139,7 @@ def test_html_note_is_reduced_to_text() -> None:
         content_type="text/html",
     )
     assert note_text(data) == "Assessment: asthma & rhinitis\nPlan: inhaler"
-    (entry,) = mapped(data).entries
+    entry = mapped(data).entries[0]
     assert entry.text.endswith(": Assessment: asthma & rhinitis")
 
 
