@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def login(args: argparse.Namespace) -> tuple[str, str] | None:
     """The login from --auth, else $CLINIMEM_AUTH, else none."""
     from clinimem.errors import ClinimemError
-    from clinimem.ui.app import parse_auth
+    from clinimem.ui.login import parse_auth
 
     text = args.auth or os.environ.get(AUTH_ENV)
     try:

@@ -25,6 +25,7 @@ import pandas as pd  # noqa: E402
 from clinimem.api import Clinimem  # noqa: E402
 from clinimem.ui import plots, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
+from clinimem.ui.login import parse_auth  # noqa: E402
 
 log = logging.getLogger("clinimem.ui")
 
@@ -262,16 +263,6 @@ def build_app(
         citations.select(show_source, inputs=[session], outputs=[source], api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency)
     return demo
-
-
-def parse_auth(text: str | None) -> tuple[str, str] | None:
-    """``user:password`` as a (user, password) pair; None for no login."""
-    if not text:
-        return None
-    user, sep, password = text.partition(":")
-    if not sep or not user or not password:
-        raise ValueError("login must be given as user:password")
-    return user, password
 
 
 def serve(

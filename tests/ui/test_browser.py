@@ -9,7 +9,11 @@ import pytest
 
 PATIENT = "Patria Schimmel"  # a sample patient with diabetes on metformin
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
 
 
 @pytest.fixture

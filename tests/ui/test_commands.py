@@ -88,31 +88,24 @@ def test_serve_without_a_store_says_so_behind_a_login(tmp_path: Path) -> None:
     assert not missing.exists(), "serve must not create a store"
 
 
-def test_serve_rejects_a_malformed_login(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "clinimem.cli", "serve", "--auth", "no-colon", "--port", str(_free_port())],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert "user:password" in done.stderr
-    assert "Traceback" not in done.stderr
+def test_serve_rejects_a_malformed_login(capsys: pytest.CaptureFixture[str]) -> None:
+    from clinimem.cli import main
+
+    assert main(["serve", "--auth", "no-colon", "--port", str(_free_port())]) == 1
+    err = capsys.readouterr().err
+    assert "user:password" in err and "Traceback" not in err
 
 
-def test_demo_loads_the_samples_once_then_serves(tmp_path: Path) -> None:
+def test_demo_loads_the_samples_then_serves(tmp_path: Path) -> None:
     store = tmp_path / "demo-store"
     with running(["demo", "--store", str(store)], tmp_path) as url:
         status, dropdown = Client(url, verbose=False).predict(api_name="/patients")
     assert f"{len(sample_bundles())} patients in the memory" in status
     assert len(dropdown["choices"]) == len(sample_bundles())
-    first_log = next(tmp_path.glob("clinimem-*.log")).read_text()
-    assert "loading" in first_log
-    for log in tmp_path.glob("clinimem-*.log"):
-        log.unlink()
-    # A second run finds the store full and serves at once, without loading again.
-    with running(["demo", "--store", str(store)], tmp_path) as url:
-        status, _ = Client(url, verbose=False).predict(api_name="/patients")
-    assert "patients in the memory" in status
-    assert "loading" not in next(tmp_path.glob("clinimem-*.log")).read_text()
+    assert "loading 4 sample patients" in next(tmp_path.glob("clinimem-*.log")).read_text()
+
+
+def test_demo_does_not_reload_a_full_store(sample_store: str) -> None:
+    from clinimem.commands.demo import load_samples_if_empty
+
+    assert load_samples_if_empty(sample_store) == 0
