@@ -33,6 +33,9 @@ class _StoreUser:
     def warm_up(self) -> None:
         if self._store is None:
             self._store = shared_store(self.store_location, url=self.qdrant_url, prefix=self.prefix)
+        # Open Qdrant here, not at the first read: a locked or unreachable store then fails
+        # when the pipeline warms up, before a load has read any source.
+        _ = self._store.client
 
     @property
     def store(self) -> MemoryStore:

@@ -12,6 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from haystack.core.errors import PipelineRuntimeError
+
+from clinimem.errors import ClinimemError
 from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.store import WriteStats
 from clinimem.pipelines import build_indexing_pipeline
@@ -64,9 +67,10 @@ def load_items(
     progress: bool = False,
 ) -> LoadResult:
     """Run connector output through the indexing pipeline in batches."""
-    pipeline = build_indexing_pipeline(store_location, qdrant_url, prefix)
-    result = LoadResult()
     started = time.perf_counter()
+    pipeline = build_indexing_pipeline(store_location, qdrant_url, prefix)
+    pipeline.warm_up()  # opens the store: a locked or unreachable one fails before any source is read
+    result = LoadResult()
     bar = None
     if progress:
         from tqdm import tqdm
@@ -76,7 +80,14 @@ def load_items(
     def flush(batch: list[SourcedResource]) -> None:
         if not batch:
             return
-        out = pipeline.run({"mapper": {"resources": batch}}, include_outputs_from={"mapper", "embedder"})
+        try:
+            out = pipeline.run({"mapper": {"resources": batch}}, include_outputs_from={"mapper", "embedder"})
+        except PipelineRuntimeError as err:
+            # A clinimem error inside a component (store locked or gone) is reported as itself,
+            # with its hint, not as Haystack's wrapper around it.
+            if isinstance(err.__cause__, ClinimemError):
+                raise err.__cause__ from None
+            raise
         rejected = {(r.resource_type, r.resource_id) for r in out["mapper"]["rejects"]}
         for reject in out["mapper"]["rejects"]:
             result.report.add_reject(reject)
