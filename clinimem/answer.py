@@ -60,6 +60,9 @@ class Hop:
     hop: int
     attended: tuple[tuple[str, float], ...]
 
+    def __deepcopy__(self, memo: dict) -> Hop:
+        return self  # immutable
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "hop": self.hop,

@@ -60,6 +60,7 @@ class ControllerReader:
         self.hops = hops
         self._model: Controller | None = None
         self._slots: dict[str, tuple[int, PatientSlots]] = {}
+        self._static: dict[str, tuple[PatientSlots, torch.Tensor]] = {}
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -79,8 +80,14 @@ class ControllerReader:
     def run(self, features: QuestionFeatures, memory: PatientMemory) -> dict[str, Any]:
         self.warm_up()
         assert self._model is not None
-        batch = question_batch(self._patient_slots(memory), [features])
+        slots = self._patient_slots(memory)
+        batch = question_batch(slots, [features])
         with torch.no_grad():
+            static = self._static.get(memory.patient_id)
+            if static is None or static[0] is not slots:
+                static = (slots, self._model.static_slots(batch))
+                self._static[memory.patient_id] = static
+            batch["static_slots"] = static[1]
             out = self._model(batch)
         op = OPS[int(out.op_logits[0].argmax())]
         kind = ANSWER_KINDS[int(out.kind_logits[0].argmax())]

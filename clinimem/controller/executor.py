@@ -7,7 +7,6 @@ network never writes a number. When the evidence cannot support the operation
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from clinimem.answer import AnswerValue
@@ -15,6 +14,7 @@ from clinimem.controller.question import DateWindow
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import format_number
 
+ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
 ACTIVE = frozenset({"active", "recurrence", "relapse", "in-progress", "on-hold", "current"})
 # The trend rule the evaluation harness uses too: relative change of the last value
 # against the first of the window, beyond +/-5 %.
@@ -45,6 +45,9 @@ class Plan:
     window: DateWindow | None = None
     count: int | None = None
     question: str = ""
+
+    def __deepcopy__(self, memo: dict) -> Plan:
+        return self  # immutable; Haystack deep-copies values between components
 
 
 @dataclass(frozen=True)
@@ -101,23 +104,69 @@ def _unique_names(entries: list[MemoryEntry]) -> list[str]:
     return list(dict.fromkeys(_name(e) for e in entries))
 
 
-def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Result | None:
-    """Run ``plan`` over the patient's entries; None means abstain."""
-    if plan.op == "abstain" or plan.kind == "none":
+def is_current(entry: MemoryEntry) -> bool:
+    """A medication still taken: active and not ended."""
+    return entry.status == "active" and entry.end_time is None
+
+
+def is_resolved(entry: MemoryEntry) -> bool:
+    """A problem that is over: resolved/inactive/remission, or with an abatement date."""
+    return entry.status in ("resolved", "inactive", "remission") or entry.end_time is not None
+
+
+def _by_time(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], idx: list[int]) -> list[int]:
+    return sorted(idx, key=lambda i: (entries[i].time or "", entries[i].resource, entries[i].path))
+
+
+def _panel_text(
+    entries: tuple[MemoryEntry, ...] | list[MemoryEntry], pick: int
+) -> tuple[AnswerValue, tuple[int, ...]] | None:
+    """A panel's component values joined in component order ("137/91"), read from the memory."""
+    resource = entries[pick].resource
+    parts = sorted(
+        (
+            i
+            for i, e in enumerate(entries)
+            if e.resource == resource and e.path != "$" and _numeric(e) is not None
+        ),
+        key=lambda i: entries[i].path,
+    )
+    if not parts:
         return None
-    chosen = sorted(plan.evidence, key=lambda i: (entries[i].time or "", entries[i].path))
-    if plan.window is not None and plan.op not in ("before", "after", "at_visit"):
+    unit = entries[parts[0]].unit
+    joined = "/".join(format_number(_numeric(entries[i])) for i in parts)  # type: ignore[arg-type]
+    panel = next((i for i, e in enumerate(entries) if e.resource == resource and e.path == "$"), None)
+    cited = ((panel,) if panel is not None else ()) + tuple(parts)
+    text = f"{joined} {unit or ''} on {_day(entries[pick])}".replace("  ", " ")
+    return AnswerValue(text=text, kind="text", value=joined, unit=unit), cited
+
+
+def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Result | None:
+    """Run ``plan`` over the patient's entries; None means abstain.
+
+    The evidence head chooses the entries; the executor computes from them with
+    the same rules as the evaluation harness's gold answers (day granularity:
+    "before D" < D, "after D" > D, "since D" >= D; trend by relative change of
+    last vs first beyond 5 %; compare = latest vs the one before; count = distinct
+    resources; list = distinct names, sorted).
+    """
+    if plan.op == "abstain" or plan.kind == "none" or not plan.evidence:
+        return None
+    op, kind = plan.op, plan.kind
+    chosen = _by_time(entries, [i for i in plan.evidence if i != plan.anchor or op not in ANCHORED_OPS])
+    if plan.window is not None:
         chosen = [i for i in chosen if _in_window(entries[i], plan.window)]
     anchor = entries[plan.anchor] if plan.anchor is not None else None
-    anchored = ()
-    if plan.op in ("before", "after", "at_visit"):
+    anchored: tuple[int, ...] = ()
+    single = kind in ("value", "date", "text")
+    if op in ANCHORED_OPS and single:
+        # a single value read relative to an event: the event is hop 1's read
         if anchor is None or not _day(anchor):
             return None
-        anchored = (plan.anchor,)
-        chosen = [i for i in chosen if i != plan.anchor]
-        if plan.op == "before":
+        anchored = (plan.anchor,)  # type: ignore[assignment]
+        if op == "before":
             chosen = [i for i in chosen if _day(entries[i]) and _day(entries[i]) < _day(anchor)]
-        elif plan.op == "after":
+        elif op == "after":
             chosen = [i for i in chosen if _day(entries[i]) > _day(anchor)]
         else:
             chosen = [
@@ -126,24 +175,38 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
                 if (anchor.encounter and entries[i].encounter == anchor.encounter)
                 or _day(entries[i]) == _day(anchor)
             ]
+    elif op in ANCHORED_OPS and anchor is not None:
+        anchored = (plan.anchor,)  # type: ignore[assignment]
     if not chosen:
         return None
-    op, kind = plan.op, plan.kind
 
-    if kind == "list" or op == "list":
-        names = _unique_names([entries[i] for i in chosen])
-        return Result(AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + anchored)
-    if kind == "count" or op == "count":
-        resources = list(dict.fromkeys(entries[i].resource for i in chosen))
-        cited = tuple(dict.fromkeys(next(i for i in chosen if entries[i].resource == r) for r in resources))
-        n = len(resources)
-        return Result(
-            AnswerValue(text=f"{n} ({_name(entries[chosen[0]])})", kind="count", value=n), cited + anchored
+    if kind == "list":
+        names = sorted(
+            {
+                (entries[i].display or entries[i].text).lower(): entries[i].display or entries[i].text
+                for i in chosen
+            }.values(),
+            key=str.lower,
         )
-    if kind == "trend" or op == "trend":
+        return Result(AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + anchored)
+    if kind == "count":
+        by_resource: dict[str, int] = {}
+        for i in chosen:
+            by_resource.setdefault(entries[i].resource, i)
+        n = len(by_resource)
+        label = _name(entries[chosen[0]])
+        return Result(
+            AnswerValue(text=f"{n} ({label})", kind="count", value=n), tuple(by_resource.values()) + anchored
+        )
+    if kind == "trend":
         series = [i for i in chosen if _numeric(entries[i]) is not None]
         if plan.count:
             series = series[-plan.count :]
+        elif anchor is not None and plan.anchor not in plan.evidence and _day(anchor):
+            # since an event: the last result on or before its day, then every result after it
+            base = [i for i in series if _day(entries[i]) <= _day(anchor)]
+            series = base[-1:] + [i for i in series if _day(entries[i]) > _day(anchor)]
+            anchored = (plan.anchor,)  # type: ignore[assignment]
         label = trend_label([_numeric(entries[i]) for i in series])  # type: ignore[misc]
         if label is None:
             return None
@@ -155,23 +218,38 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
         return Result(
             AnswerValue(text=text, kind="trend", value=label, unit=last.unit), tuple(series) + anchored
         )
-    if kind == "boolean" and op in ("exists", "list", "count"):
+    if kind == "boolean":
+        if op == "compare":
+            numbers = [i for i in chosen if _numeric(entries[i]) is not None]
+            if len(numbers) < 2:
+                return None
+            previous, latest = entries[numbers[-2]], entries[numbers[-1]]
+            verdict = _numeric(latest) > _numeric(previous)  # type: ignore[operator]
+            text = f"{'Yes' if verdict else 'No'}: {latest.text} ({_day(latest)}) after {previous.text} ({_day(previous)})"
+            return Result(AnswerValue(text=text, kind="boolean", value=verdict), (numbers[-2], numbers[-1]))
+        latest = entries[chosen[-1]]
+        if latest.kind == "condition":
+            verdict = is_resolved(latest)
+            cited: tuple[int, ...] = (chosen[-1],)
+        else:
+            current = [i for i in chosen if is_current(entries[i])]
+            verdict = bool(current)
+            cited = tuple(current) or (chosen[-1],)
         return Result(
-            AnswerValue(text=f"Yes: {entries[chosen[-1]].text}", kind="boolean", value=True), tuple(chosen)
+            AnswerValue(text=f"{'Yes' if verdict else 'No'}: {latest.text}", kind="boolean", value=verdict),
+            cited,
         )
-    if op == "compare":
-        numbers = [i for i in chosen if _numeric(entries[i]) is not None]
-        if len(numbers) < 2:
-            return None
-        first, last = entries[numbers[0]], entries[numbers[-1]]
-        higher = _numeric(last) > _numeric(first)  # type: ignore[operator]
-        lower_words = re.search(r"\b(lower|less|below|decrease|better|down)\b", plan.question, re.I)
-        verdict = (not higher) if lower_words else higher
-        text = f"{'Yes' if verdict else 'No'}: {last.text} ({_day(last)}) vs {first.text} ({_day(first)})"
-        return Result(AnswerValue(text=text, kind="boolean", value=verdict), (numbers[0], numbers[-1]))
-    # first/after read the earliest evidence; last, lookup, before, at_visit, exists the latest
     pick = chosen[0] if op in ("first", "after") else chosen[-1]
+    if kind == "text":
+        panel = _panel_text(entries, pick)
+        if panel is None:
+            value = _value_answer(entries[pick], "text")
+            return Result(value, (pick,) + anchored) if value else None
+        return Result(panel[0], panel[1] + anchored)
+    if kind == "value":
+        numbers = [i for i in chosen if _numeric(entries[i]) is not None]
+        if not numbers:
+            return None
+        pick = numbers[0] if op in ("first", "after") else numbers[-1]
     value = _value_answer(entries[pick], kind)
-    if value is None:
-        return None
-    return Result(value, (pick,) + anchored)
+    return Result(value, (pick,) + anchored) if value else None

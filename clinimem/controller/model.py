@@ -77,15 +77,18 @@ class SlotEncoder(nn.Module):
         )
         self.ln = nn.LayerNorm(cfg.d_model)
 
-    def forward(self, vectors, kind, status, rank_end, rank_start, numeric):  # noqa: ANN001, ANN201
-        # vectors (n, E); kind/status/ranks (n,); numeric (B, n, F) -> (B, n, d)
-        static = (
+    def static(self, vectors, kind, status, rank_end, rank_start):  # noqa: ANN001, ANN201
+        # the question-independent part, cached per patient at inference: (n, d)
+        return (
             self.concept(vectors)
             + self.kind(kind)
             + self.status(status)
             + self.rank_end(rank_end)
             + self.rank_start(rank_start)
-        )  # (n, d)
+        )
+
+    def forward(self, static, numeric):  # noqa: ANN001, ANN201
+        # static (n, d); numeric (B, n, F) -> (B, n, d)
         return self.ln(static.unsqueeze(0) + self.numeric(numeric))
 
 
@@ -143,6 +146,12 @@ class Controller(nn.Module):
         with torch.no_grad():
             self.match_proj.weight.copy_(torch.eye(cfg.embed_dim))
 
+    def static_slots(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The question-independent slot encodings (n, d); cache them per patient when not training."""
+        return self.slots.static(
+            batch["vectors"], batch["kind"], batch["status"], batch["rank_end"], batch["rank_start"]
+        )
+
     def token_match(self, tokens, token_pad, vectors):  # noqa: ANN001, ANN201
         # tokens (B, T, E), vectors (n, E) -> (B, n): the best match of any question token to each concept
         sim = torch.einsum("bte,ne->btn", self.match_proj(tokens), vectors)
@@ -153,9 +162,10 @@ class Controller(nn.Module):
         vectors = batch["vectors"]  # (n, E)
         tokens, token_pad = batch["tokens"], batch["token_pad"]  # (B, T, E), (B, T) True = pad
         slot_mask = batch["slot_mask"]  # (B, n)
-        slots = self.slots(
-            vectors, batch["kind"], batch["status"], batch["rank_end"], batch["rank_start"], batch["numeric"]
-        )  # (B, n, d)
+        static = batch.get("static_slots")
+        if static is None:
+            static = self.static_slots(batch)
+        slots = self.slots(static, batch["numeric"])  # (B, n, d)
         match = self.token_match(tokens, token_pad, vectors)  # (B, n)
         question = self.question_proj(tokens)  # (B, T, d)
         state = self.state_proj(batch["sentence"])  # (B, d)

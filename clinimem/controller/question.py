@@ -58,6 +58,9 @@ class QuestionFeatures:
     count: int | None = None  # N of "the last N results"
     negated: bool = False
 
+    def __deepcopy__(self, memo: dict) -> QuestionFeatures:
+        return self  # immutable; Haystack deep-copies values between components
+
 
 def _window_for(text: str, start_idx: int, start: str, end: str, matched: str) -> DateWindow:
     before = text[:start_idx].lower().rstrip()

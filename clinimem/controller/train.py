@@ -29,8 +29,9 @@ from clinimem.controller.slots import concept_key
 
 log = logging.getLogger(__name__)
 
-# Operations whose answer is one entry picked by time from the asked-about series.
-SERIES_OPS = frozenset({"lookup", "first", "last", "before", "after", "at_visit", "trend", "compare"})
+# Answers read from one entry (or a window) picked by time from the asked-about series:
+# the evidence head learns the whole series and the executor picks from it.
+SERIES_KINDS = frozenset({"value", "date", "text", "trend"})
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def make_example(
     hop_sets = [tuple(index[e] for e in hop if e in index) for hop in hops]
     anchor = set(hop_sets[0]) if len(hop_sets) >= 2 else set()
     targets = [i for i in gold if i not in anchor]
-    if op in SERIES_OPS and targets:
+    if (kind in SERIES_KINDS or op == "compare") and targets:
         keys = {concept_key(memory.entries[i]) for i in targets}
         evidence = tuple(i for i, e in enumerate(memory.entries) if concept_key(e) in keys)
     else:
