@@ -22,7 +22,7 @@ from clinimem.fhir.validate import iter_payload
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers import map_resource
 from clinimem.memory.timeline import order_entries
-from clinimem_eval.questions.names import BP_PANEL, DIASTOLIC, SPOKEN, SYSTOLIC, clean_display
+from clinimem_eval.questions.names import BP_PANELS, DIASTOLIC, SPOKEN, SYSTOLIC, clean_display
 
 # Statuses that mean "this is not a result": never counted, never asked about.
 _NOT_A_RESULT = frozenset({"entered-in-error", "cancelled"})
@@ -135,7 +135,7 @@ class PatientFacts:
         """Code -> numeric results of that code in time order (panel components included)."""
         out: dict[str, list[MemoryEntry]] = defaultdict(list)
         for entry in self.of_kind("observation"):
-            if entry.code and is_number(entry.value) and entry.code != BP_PANEL:
+            if entry.code and is_number(entry.value) and entry.code not in BP_PANELS:
                 out[entry.code].append(entry)
         return dict(out)
 
@@ -144,7 +144,7 @@ class PatientFacts:
         """(panel, systolic, diastolic) entries of every blood pressure panel, in time order."""
         parts: dict[str, dict[str, MemoryEntry]] = defaultdict(dict)
         for entry in self.of_kind("observation"):
-            if entry.path == "$" and entry.code == BP_PANEL:
+            if entry.path == "$" and entry.code in BP_PANELS:
                 parts[entry.resource]["panel"] = entry
             elif entry.path != "$" and entry.code in (SYSTOLIC, DIASTOLIC) and is_number(entry.value):
                 parts[entry.resource][entry.code] = entry

@@ -62,7 +62,8 @@ SPOKEN: dict[str, str] = {
     "55277-8": "HIV status",
 }
 
-BP_PANEL = "85354-9"
+# Blood pressure panels: the current LOINC panel and the one older Synthea records use.
+BP_PANELS = frozenset({"85354-9", "55284-4"})
 SYSTOLIC = "8480-6"
 DIASTOLIC = "8462-4"
 

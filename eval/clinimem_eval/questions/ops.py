@@ -22,6 +22,7 @@ from typing import Any
 
 from clinimem.memory.entry import MemoryEntry
 from clinimem_eval.questions.facts import is_current, is_number, is_resolved
+from clinimem_eval.questions.names import SYSTOLIC
 
 TREND_THRESHOLD = 0.05
 
@@ -69,8 +70,12 @@ def compute(op: str, kind: str, targets: Sequence[MemoryEntry], params: dict[str
         entry = _pick(op, [t for t in targets if is_number(t.value)])
         return {"kind": "value", "value": float(entry.value), "unit": entry.unit}  # type: ignore[arg-type]
     if kind == "text":
-        # a blood pressure panel: its components' values, systolic first ("137/91")
-        parts = sorted((t for t in targets if t.path != "$" and is_number(t.value)), key=lambda t: t.path)
+        # a blood pressure panel: its components' values, systolic first ("137/91") whatever
+        # the component order (Synthea writes diastolic first)
+        parts = sorted(
+            (t for t in targets if t.path != "$" and is_number(t.value)),
+            key=lambda t: (t.code != SYSTOLIC, t.path),
+        )
         unit = parts[0].unit if parts else None
         return {"kind": "text", "value": "/".join(number_text(float(p.value)) for p in parts), "unit": unit}  # type: ignore[arg-type]
     if kind == "date":
