@@ -10,6 +10,9 @@ resuming, workers and Ray check the machinery and nothing else. Registered in
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 
 from clinimem.answer import Answer, AnswerValue, Citation
@@ -29,6 +32,8 @@ class NearestAnswerer:
         self._questions: dict[str, np.ndarray] = {}
 
     def answer(self, memory: PatientMemory, question: str) -> Answer:
+        # The kill-and-resume tests slow answering down so that a run is surely killed midway.
+        time.sleep(float(os.environ.get("SCREEN_TEST_DELAY", "0")))
         if question not in self._questions:
             self._questions[question] = shared_encoder().encode([question])[0]
         if not len(memory):
