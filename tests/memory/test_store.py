@@ -178,35 +178,10 @@ def test_model_comes_from_the_package_path(synthea_store) -> None:
     assert model[0].auto_model.config._name_or_path == str(folder)
 
 
-OFFLINE_CHECK = textwrap.dedent(
-    """
-    import json, os
-    import huggingface_hub.constants as hub
-    from clinimem.memory.embedder import shared_encoder
-    vector = shared_encoder().encode(["lab: Hemoglobin A1c"])[0]
-    print(json.dumps({"env": os.environ.get("HF_HUB_OFFLINE"), "offline": hub.HF_HUB_OFFLINE,
-                      "norm": float((vector ** 2).sum())}))
-    """
-)
-
-
-def test_model_loads_offline_and_fetches_nothing(tmp_path) -> None:
-    """No hub reachable, a user's HF_HUB_OFFLINE=0 and an empty HF cache: the model still loads, offline."""
-    hf_home = tmp_path / "hf-home"
-    proc = run_python(
-        OFFLINE_CHECK,
-        env={"HF_HUB_OFFLINE": "0", "HF_HOME": str(hf_home), "HF_ENDPOINT": "http://127.0.0.1:9"},
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["env"] == "1" and out["offline"] is True
-    assert abs(out["norm"] - 1.0) < 1e-4
-    assert not hf_home.exists() or not any(hf_home.rglob("*.safetensors"))
-
-
 LOAD_IN_NEW_PROCESS = textwrap.dedent(
     """
-    import json, sys
+    import json, os, sys
+    import huggingface_hub.constants as hub  # imported first, as a UI process might: it reads the env now
     from clinimem_connectors.load import load_sources
     from clinimem.memory.store import close_shared_stores
     result = load_sources([sys.argv[1]], store_location=sys.argv[2])
@@ -216,15 +191,22 @@ LOAD_IN_NEW_PROCESS = textwrap.dedent(
         "written": result.stats.entries_written,
         "unchanged": result.stats.unchanged,
         "model_loaded": "sentence_transformers" in sys.modules,
+        "offline": [os.environ.get("HF_HUB_OFFLINE"), hub.HF_HUB_OFFLINE],
     }))
     """
 )
 
 
-def load_in_new_process(source: Path, location: str) -> dict:
-    proc = run_python(LOAD_IN_NEW_PROCESS, str(source), location)
+def load_in_new_process(source: Path, location: str, hf_home: Path) -> dict:
+    """Load ``source`` in a new process where no hub is reachable, HF_HUB_OFFLINE=0 and the HF cache is empty."""
+    env = {"HF_HUB_OFFLINE": "0", "HF_HOME": str(hf_home), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    proc = run_python(LOAD_IN_NEW_PROCESS, str(source), location, env=env)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if out["model_loaded"]:  # the encoder forced offline mode before loading from the package folder
+        assert out["offline"] == ["1", True], out
+    assert not hf_home.exists() or not any(hf_home.rglob("*.safetensors"))  # nothing fetched or cached
+    return {k: v for k, v in out.items() if k != "offline"}
 
 
 def drop_collections(location: str, *names: str) -> None:
@@ -236,24 +218,24 @@ def drop_collections(location: str, *names: str) -> None:
         store.close()
 
 
-def test_concepts_are_cached_across_processes(synthea_dir, tmp_path) -> None:
+def test_concepts_are_cached_across_processes_and_the_model_loads_offline(synthea_dir, tmp_path) -> None:
     source = smallest_bundles(synthea_dir, 1)[0]
     mapped = [m for m in map(map_resource, read_json_file(source)) if isinstance(m, MappedResource)]
     concepts = {e.concept for m in mapped for e in m.entries}
     entries = sum(len(m.entries) for m in mapped)
     location = str(tmp_path / "store")
 
-    first = load_in_new_process(source, location)
+    first = load_in_new_process(source, location, tmp_path / "hf-home")
     assert first == {"encoded": len(concepts), "written": entries, "unchanged": 0, "model_loaded": True}
 
     # Concepts kept, entries gone: a new process writes every entry and embeds nothing.
     drop_collections(location, "entries", "patients")
-    second = load_in_new_process(source, location)
+    second = load_in_new_process(source, location, tmp_path / "hf-home")
     assert second == {"encoded": 0, "written": entries, "unchanged": 0, "model_loaded": False}
 
     # Without the concept cache the same data needs the encoder again.
     drop_collections(location, "concepts")
-    third = load_in_new_process(source, location)
+    third = load_in_new_process(source, location, tmp_path / "hf-home")
     assert third == {"encoded": len(concepts), "written": 0, "unchanged": len(mapped), "model_loaded": True}
 
 
