@@ -1,7 +1,7 @@
 """The spaCy pipeline that reads a note: sections and sentences, terms, context flags.
 
-``spacy.blank("en")`` (tokenizer only: no statistical model is needed, and
-none is loaded) plus three rule components:
+``spacy.blank("en")`` with a regex tokenizer (:mod:`clinimem.notes.tokenizer`;
+no statistical model is needed, and none is loaded) plus three rule components:
 
 - ``clinimem_sections``: headings -> ``doc.spans["sections"]`` (label = section
   name) and sentence starts (after . ! ?, at line breaks and after a heading);
@@ -195,8 +195,11 @@ def build_pipeline() -> Any:
     """A fresh note pipeline (prefer :func:`shared_pipeline`)."""
     import spacy
 
+    from clinimem.notes.tokenizer import NoteTokenizer
+
     _register_once()
     nlp = spacy.blank("en")
+    nlp.tokenizer = NoteTokenizer(nlp.vocab)
     for name in ("clinimem_sections", "clinimem_terms", "clinimem_context"):
         nlp.add_pipe(name)
     return nlp
