@@ -48,6 +48,7 @@ QUESTIONS = (
 class SessionResult:
     patient_id: str
     latencies_ms: list[float] = field(default_factory=list)
+    system_ms: list[float] = field(default_factory=list)  # the answering system's own time (timing_ms.total)
     failures: list[str] = field(default_factory=list)
 
 
@@ -84,7 +85,9 @@ def run_session(
         if not answer_json:
             result.failures.append(f"no answer: {answer_text[:120]}")
             continue
-        answered = json.loads(answer_json)["patient_id"]
+        answer = json.loads(answer_json)
+        result.system_ms.append(float(answer.get("timing_ms", {}).get("total", 0.0)))
+        answered = answer["patient_id"]
         if answered != patient_id or patient_id not in answer_text:
             result.failures.append(f"asked about {patient_id}, answered about {answered}")
     return result
@@ -174,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ask latency: p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
             f"max {max(latencies):.0f} ms"
+        )
+        system = [ms for r in results for ms in r.system_ms]
+        print(
+            f"of which the answering system itself: p50 {statistics.median(system):.0f} ms, "
+            f"p95 {percentile(system, 95):.0f} ms (the rest is queueing, figures and transport)"
         )
     for failure in failures[:20]:
         print("FAIL", failure)

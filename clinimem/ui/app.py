@@ -22,6 +22,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from clinimem.answer import Answer  # noqa: E402
 from clinimem.api import Clinimem  # noqa: E402
 from clinimem.ui import plots, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
@@ -52,6 +53,7 @@ class Session:
     patient_id: str | None = None
     patient_name: str = ""
     rows: list[views.CitedRow] = field(default_factory=list)
+    answer: Answer | None = None  # the last answer: its hop figure is drawn only when that tab is opened
 
 
 def _message(err: UserMessage) -> str:
@@ -119,7 +121,7 @@ def build_app(
 
     def ask_question(question: str | None, session: Session | None) -> tuple:
         session = session or Session()
-        session.rows = []
+        session.rows, session.answer = [], None
         empty = (EMPTY_CITATIONS, gr.skip(), None, None, EMPTY_HOPS, "", "", gr.skip())
         try:
             answer, system_name = backend.ask(session.patient_id, question)
@@ -129,21 +131,34 @@ def build_app(
         except Exception as err:
             return (session, _unexpected("answering", err), *empty)
         by_id = {e.entry_id: e for e in memory.entries}
-        session.rows = views.citation_rows(answer, by_id)
+        session.rows, session.answer = views.citation_rows(answer, by_id), answer
         cited = [c.entry_id for c in answer.citations]
         trend = views.is_trend(answer)
         return (
             session,
-            views.answer_markdown(answer, session.patient_name, system_name),
+            views.answer_markdown(answer, session.patient_name, system_name, by_id),
             _table([r.cells for r in session.rows], views.CITATION_COLUMNS),
             plots.timeline_figure(memory.entries, cited),
             plots.trend_figure(views.trend_series(answer, memory.entries)) if trend else None,
-            plots.hops_figure(answer, by_id),
+            None,  # drawn when the hop tab is opened (show_hops): most answers are read without it
             _table(views.hop_rows(answer, by_id), views.HOP_COLUMNS),
             "",
             json.dumps(answer.to_dict(), indent=2, ensure_ascii=False),
             gr.Tabs(selected="trend" if trend else "timeline"),
         )
+
+    def show_hops(session: Session | None) -> Any:
+        answer = session.answer if session else None
+        if answer is None:
+            return None
+        try:
+            memory = backend.memory(answer.patient_id)
+        except UserMessage:
+            return None
+        except Exception as err:
+            _unexpected("drawing the hop view", err)
+            return None
+        return plots.hops_figure(answer, {e.entry_id: e for e in memory.entries})
 
     def show_source(session: Session | None, evt: gr.SelectData) -> str:
         rows = session.rows if session else []
@@ -209,7 +224,7 @@ def build_app(
                     timeline = gr.Plot(show_label=False, format="png", elem_id="timeline")
                 with gr.Tab("Trend", id="trend"):
                     trend = gr.Plot(show_label=False, format="png", elem_id="trend")
-                with gr.Tab("Attention by hop", id="hops"):
+                with gr.Tab("Attention by hop", id="hops") as hops_tab:
                     hops = gr.Plot(show_label=False, format="png", elem_id="hops")
                     hop_table = gr.Dataframe(
                         value=EMPTY_HOPS,
@@ -260,6 +275,7 @@ def build_app(
             api_name="ask",
             concurrency_limit=concurrency,
         )
+        hops_tab.select(show_hops, inputs=[session], outputs=[hops], api_visibility="private")
         citations.select(show_source, inputs=[session], outputs=[source], api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency)
     return demo

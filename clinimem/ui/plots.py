@@ -59,6 +59,20 @@ def _date_axis(ax) -> None:  # noqa: ANN001 - a matplotlib Axes
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
+def _margins(
+    fig: Figure, left: float, *, right: float = 0.25, top: float = 0.45, bottom: float = 0.5, gap: float = 0.0
+) -> None:
+    """Margins in inches. Fixed margins, not a constrained layout: that solver was a third of the draw time."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        top=1 - top / height,
+        bottom=bottom / height,
+        hspace=gap,
+    )
+
+
 def _message(text: str, size: tuple[float, float] = (10, 2.2)) -> Figure:
     fig = Figure(figsize=size, dpi=100)
     ax = fig.add_subplot()
@@ -76,7 +90,8 @@ def timeline_figure(entries: Sequence[MemoryEntry], cited_ids: Sequence[str] = (
         return _message("No dated entries in this patient's memory.")
     lanes = [k for k in LANES if any(e.kind == k for e, _ in points)]
     row = {kind: i for i, kind in enumerate(reversed(lanes))}
-    fig = Figure(figsize=(10, 0.42 * len(lanes) + 1.5), dpi=100, layout="constrained")
+    fig = Figure(figsize=(10, 0.42 * len(lanes) + 1.2), dpi=100)
+    _margins(fig, left=1.05)
     ax = fig.add_subplot()
     for entry, when in points:
         if entry.kind == "encounter":
@@ -103,7 +118,8 @@ def timeline_figure(entries: Sequence[MemoryEntry], cited_ids: Sequence[str] = (
     title = f"{visits} visits, {len(points)} dated entries"
     if cited:
         title += f"; {len(marked)} cited"
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        # Above the plot, right-aligned: inside it would cover the top lane.
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8, frameon=False)
     ax.set_title(title, fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -115,7 +131,8 @@ def trend_figure(series: Sequence[Series]) -> Figure:
     shown = [s for s in series if s.values][:3]
     if not shown:
         return _message("No numeric values were cited, so there is no trend to draw.")
-    fig = Figure(figsize=(10, 2.6 * len(shown) + 0.4), dpi=100, layout="constrained")
+    fig = Figure(figsize=(10, 2.6 * len(shown) + 0.4), dpi=100)
+    _margins(fig, left=0.9, top=0.35, bottom=0.45, gap=0.5)
     axes = fig.subplots(len(shown), 1, squeeze=False)[:, 0]
     for ax, s in zip(axes, shown, strict=True):
         times = [parse_time(t) for t in s.times]
@@ -140,7 +157,8 @@ def hops_figure(answer: Answer, entries: Mapping[str, MemoryEntry], top: int = H
     if not hops:
         return _message("This answer has no hop trace (the system reads the memory in one step).")
     cited = {c.entry_id for c in answer.citations}
-    fig = Figure(figsize=(8, (0.26 * top + 0.7) * len(hops) + 0.3), dpi=100, layout="constrained")
+    fig = Figure(figsize=(8, (0.26 * top + 0.75) * len(hops) + 0.3), dpi=100)
+    _margins(fig, left=3.6, top=0.35, bottom=0.5, gap=0.55)
     axes = fig.subplots(len(hops), 1, squeeze=False)[:, 0]
     for ax, hop in zip(axes, hops, strict=True):
         ranked = sorted(hop.attended, key=lambda item: -item[1])[:top]

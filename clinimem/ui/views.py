@@ -36,7 +36,45 @@ def format_value(value: object, unit: str | None = None) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def answer_markdown(answer: Answer, patient_name: str, system_name: str) -> str:
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def plain_words(answer: Answer, entries: Mapping[str, MemoryEntry]) -> str:
+    """The answer as a sentence a clinician reads at a glance.
+
+    Systems may answer tersely ("increasing", "85.2922 kg"); the cited entries
+    say what and when, so a bare trend label or number is spelled out from
+    them. Nothing is computed that the answer did not state.
+    """
+    value, text = answer.answer.value, answer.answer.text
+    text = text or format_value(value, answer.answer.unit) or "(no answer text)"
+    cited = [entries[c.entry_id] for c in answer.citations if c.entry_id in entries]
+    kind = answer.answer.kind
+    if kind == "trend" and isinstance(value, str) and text.strip().lower() == value.lower():
+        points = sorted((e for e in cited if _number(e.value) and e.time), key=lambda e: e.time or "")
+        if len(points) >= 2:
+            first, last = points[0], points[-1]
+            name = first.display or "The value"
+            return (
+                f"{name} is {value}: {format_value(first.value, first.unit)} on {first.date}, "
+                f"{format_value(last.value, last.unit)} on {last.date} ({len(points)} values)"
+            )
+    if (
+        kind == "boolean"
+        and isinstance(value, bool)
+        and text.strip().lower() in ("yes", "no", "true", "false")
+    ):
+        return "Yes" if value else "No"
+    if kind == "value" and _number(value) and len(cited) == 1 and cited[0].date and cited[0].date not in text:
+        what = cited[0].display or cited[0].text
+        return f"{what}: {format_value(value, answer.answer.unit)} on {cited[0].date}"
+    return text
+
+
+def answer_markdown(
+    answer: Answer, patient_name: str, system_name: str, entries: Mapping[str, MemoryEntry] | None = None
+) -> str:
     """The answer in plain words, then which patient and which system it came from."""
     footer = (
         f"<small>About **{patient_name}** (`{answer.patient_id}`) · answered by `{system_name}`"
@@ -49,9 +87,7 @@ def answer_markdown(answer: Answer, patient_name: str, system_name: str) -> str:
             reason = reason[len("not in the record") :].lstrip(" :.")
         body = f"### Not in the record\n{reason}" if reason else "### Not in the record"
         return f"{body}\n\n{footer}"
-    text = answer.answer.text
-    if not text:
-        text = format_value(answer.answer.value, answer.answer.unit) or "(no answer text)"
+    text = plain_words(answer, entries or {})
     cited = len(answer.citations)
     return f"### {text}\n{cited} cited {'entry' if cited == 1 else 'entries'} below.\n\n{footer}"
 

@@ -166,3 +166,25 @@ def test_format_value() -> None:
     assert views.format_value(True) == "yes"
     assert views.format_value(["a", "b"]) == "a, b"
     assert views.format_value(None) == ""
+
+
+def test_plain_words_spell_out_terse_answers() -> None:
+    by_id = {e.entry_id: e for e in ENTRIES}
+    hba1c = [e for e in ENTRIES if e.kind == "observation"]
+    trend = Answer(
+        PID,
+        "q",
+        AnswerValue("decreasing", "trend", "decreasing"),
+        False,
+        tuple(Citation.of(e, 1) for e in hba1c),
+    )
+    assert (
+        views.plain_words(trend, by_id)
+        == "HbA1c is decreasing: 7.9 % on 2019-01-02, 6.5 % on 2021-01-02 (3 values)"
+    )
+    latest = Answer(PID, "q", AnswerValue("6.5 %", "value", 6.5, "%"), False, (Citation.of(hba1c[-1], 1),))
+    assert views.plain_words(latest, by_id) == "HbA1c: 6.5 % on 2021-01-02"
+    no = Answer(PID, "q", AnswerValue("no", "boolean", False), False, ())
+    assert views.plain_words(no, by_id) == "No"
+    stated = Answer(PID, "q", AnswerValue("HbA1c fell from 7.9 to 6.5 %", "trend", "decreasing"), False, ())
+    assert views.plain_words(stated, by_id) == "HbA1c fell from 7.9 to 6.5 %"
