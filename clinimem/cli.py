@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "train the controller on the evaluation harness's training questions",
     ),
     "synth": ("clinimem.commands.synth", "write synthetic FHIR R4 patients with ground truth"),
+    "eval-babi": ("clinimem.commands.eval_babi", "the controller's hops as a memory network on bAbI (1k)"),
     "eval": ("clinimem.commands.eval", "score answering systems side by side on synthetic patients"),
     "screen": ("clinimem.commands.screen", "screen many patients against a criteria file"),
     "serve": ("clinimem.commands.serve", "the clinician Q&A page on 127.0.0.1:7860"),
