@@ -42,14 +42,15 @@ def _register() -> None:
 
     @Language.component("clinimem_sections")
     def sections(doc: Any) -> Any:
-        headings = find_headings(doc.text)
+        text = doc_text(doc)
+        headings = find_headings(text)
         starts = sentence_starts(doc)
         spans, heads = [], []
         for n, head in enumerate(headings):
             head_span = doc.char_span(head.start, head.end, alignment_mode="expand")
             if head_span is None:
                 continue
-            end_char = headings[n + 1].start if n + 1 < len(headings) else len(doc.text)
+            end_char = headings[n + 1].start if n + 1 < len(headings) else len(text)
             body = doc.char_span(head.start, end_char, label=head.name, alignment_mode="contract")
             if body is not None:
                 spans.append(body)
@@ -92,9 +93,10 @@ def _register() -> None:
             matcher.add(f"{rule.category}|{rule.direction}", [nlp.make_doc(rule.phrase)])
 
         def context(doc: Any) -> Any:
-            if not doc.ents:
+            ents = doc.ents  # each access rebuilds the spans
+            if not ents:
                 return doc
-            targets = {Target(e.start, e.end, e.label_): e for e in doc.ents}
+            targets = {Target(e.start, e.end, e.label_): e for e in ents}
             found = [
                 Trigger(*nlp.vocab.strings[key].split("|", 1), start, end)  # type: ignore[call-arg]
                 for key, start, end in matcher(doc)
@@ -146,6 +148,21 @@ def sentence_starts(doc: Any) -> Any:
     after = np.nonzero(boundary[:-1])[0] + 1
     starts[after] = 1
     return starts
+
+
+def doc_text(doc: Any) -> str:
+    """The text of a doc: kept by :class:`NoteTokenizer` (``doc.text`` rebuilds it token by token)."""
+    text = doc.user_data.get("clinimem_text")
+    return text if isinstance(text, str) else doc.text
+
+
+def token_offsets(doc: Any) -> tuple[list[int], list[int]]:
+    """Start and end character offsets of every token."""
+    from spacy.attrs import IDX, LENGTH
+
+    array = doc.to_array([IDX, LENGTH])
+    starts = array[:, 0].tolist()
+    return starts, [s + n for s, n in zip(starts, array[:, 1].tolist(), strict=True)]
 
 
 def sentence_bounds(doc: Any) -> Any:

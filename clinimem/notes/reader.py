@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from clinimem.notes.pipeline import sentence_bounds, shared_pipeline
+from clinimem.notes.pipeline import sentence_bounds, shared_pipeline, token_offsets
 from clinimem.notes.text import PlainText, readable
 
 
@@ -80,14 +80,17 @@ def _reading(doc: object, source: PlainText) -> NoteReading:
     section_at = _section_lookup(sections)
     mentions = []
     bounds = sentence_bounds(doc)
+    # Character offsets by token from attribute arrays: Span.text builds a Token per token.
+    starts, ends = token_offsets(doc)
     for ent in doc.ents:  # type: ignore[attr-defined]
         if "ignore" in ent._.context_flags:
             continue
         start, end = source.source_span(ent.start_char, ent.end_char)
-        sent = doc[slice(*bounds(ent.start))]  # type: ignore[index]
-        sent_text = sent.text.strip()
-        lead = len(sent.text) - len(sent.text.lstrip())
-        s_start, s_end = source.source_span(sent.start_char + lead, sent.start_char + lead + len(sent_text))
+        first, last = bounds(ent.start)
+        raw = source.text[starts[first] : ends[last - 1]]
+        sent_text = raw.strip()
+        lead = starts[first] + len(raw) - len(raw.lstrip())
+        s_start, s_end = source.source_span(lead, lead + len(sent_text))
         mentions.append(
             NoteMention(
                 text=source.source[start:end],

@@ -70,7 +70,9 @@ class NoteTokenizer:
             else:
                 words.append(piece)
                 spaces.append(False)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        doc = Doc(self.vocab, words=words, spaces=spaces)
+        doc.user_data["clinimem_text"] = text  # doc.text would rebuild it token by token
+        return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Any]:
         for text in texts:
