@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--per-patient", type=int, default=10, metavar="K", help="questions per patient (default 10)"
     )
     parser.add_argument(
+        "--notes", action="store_true", help="add questions answered from note mentions (synthetic patients)"
+    )
+    parser.add_argument(
         "--threads", type=int, default=1, metavar="T", help="torch threads while answering (default 1)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -72,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         synthea=args.synthea,
         per_patient=args.per_patient,
         threads=args.threads,
+        notes=args.notes,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
     started = time.perf_counter()

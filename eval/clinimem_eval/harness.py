@@ -51,6 +51,7 @@ class EvalConfig:
     store: Path | None = None
     synthea: Path | None = None
     per_patient: int = 10
+    notes: bool = False  # add note questions (clinimem_eval.questions.notes) to the synthetic ones
     progress: bool = True
     threads: int | None = 1  # torch intra-op threads while answering (None: leave torch's default)
 
@@ -172,28 +173,39 @@ def run_system(
     return results
 
 
-def limit_threads(threads: int | None) -> None:
+def limit_threads(threads: int | None) -> int | None:
     """Answer one question at a time on ``threads`` torch threads.
 
     Single questions gain nothing from intra-op threads on MiniLM-sized models,
     and on a shared machine surplus threads turn into latency noise: a MiniLM
     question encoding measured 58 ms p50 on one thread and 583 ms on two with
     the cores busy.
+
+    Returns the previous setting, to restore (None when nothing was changed).
     """
     if threads is None:
-        return
+        return None
     try:
         import torch
     except ImportError:
-        return
+        return None
+    previous = torch.get_num_threads()
     torch.set_num_threads(threads)
+    return previous
 
 
 def run_eval(config: EvalConfig) -> EvalResult:
     """Run the whole suite and write its files; returns everything it scored."""
+    previous = limit_threads(config.threads)
+    try:
+        return _run(config)
+    finally:
+        limit_threads(previous)
+
+
+def _run(config: EvalConfig) -> EvalResult:
     from clinimem_eval.synth import generate
 
-    limit_threads(config.threads)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     result = EvalResult(config)
@@ -213,7 +225,7 @@ def run_eval(config: EvalConfig) -> EvalResult:
 
     clock = time.perf_counter()
     result.questions["synthetic"] = generate_for_patients(
-        bundles["synthetic"], None, config.seed, config.per_patient
+        bundles["synthetic"], None, config.seed, config.per_patient, notes=config.notes
     )
     write_jsonl(result.questions["synthetic"], out / "questions.jsonl")
     if "synthea" in bundles:

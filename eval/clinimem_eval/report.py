@@ -115,6 +115,8 @@ def write_report(result: EvalResult, path: Path) -> Path:
         command += f" --systems {','.join(config.systems)}"
     if config.synthea:
         command += f" --synthea {config.synthea}"
+    if config.notes:
+        command += " --notes"
     if config.threads != 1:
         command += f" --threads {config.threads}"
     lines += [f"Command: `{command}`", ""]

@@ -103,13 +103,15 @@ class PatientFacts:
 
     ``names`` maps a code to the word a clinician uses (from the synthetic
     ground truth when there is one); ``absent`` is the truth's list of
-    problems and drugs the record does not support (None for real records).
+    problems and drugs the record does not support; ``truth`` the whole
+    truth document (both None for real records).
     """
 
     patient_id: str
     entries: tuple[MemoryEntry, ...]
     names: dict[str, str] = field(default_factory=dict)
     absent: dict[str, Any] | None = None
+    truth: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- who ---------------------------------------------------------------------------
 
@@ -217,6 +219,7 @@ def facts_for(
                 entries=tuple(entries),
                 names=names_from_truth(truth),
                 absent=truth.get("absent") if truth else None,
+                truth=truth,
             )
         )
     return out

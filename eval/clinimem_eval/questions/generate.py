@@ -132,12 +132,18 @@ def to_question(facts: PatientFacts, tmpl: Template, draft: Draft, phrasing: int
 
 
 def generate_for_facts(
-    facts: PatientFacts, seed: int = 0, per_patient: int = PER_PATIENT, all_phrasings: bool = False
+    facts: PatientFacts,
+    seed: int = 0,
+    per_patient: int = PER_PATIENT,
+    all_phrasings: bool = False,
+    notes: bool = False,
 ) -> list[Question]:
     """About ``per_patient`` questions for one patient (fewer if the record is thin).
 
     ``all_phrasings`` writes every phrasing of each drawn question (training
-    augmentation); the split of each follows its phrasing.
+    augmentation); the split of each follows its phrasing. ``notes`` adds up
+    to ``per_patient // 5`` note questions (:mod:`.notes`; synthetic patients
+    only, they need the truth's note mentions) on top.
     """
     rng = random.Random(int(stable_fraction(f"{seed}/{facts.patient_id}") * 2**53))
     questions: dict[str, Question] = {}
@@ -146,6 +152,13 @@ def generate_for_facts(
         phrasings = range(len(tmpl.phrasings)) if all_phrasings else [rng.randrange(len(tmpl.phrasings))]
         for phrasing in phrasings:
             question = to_question(facts, tmpl, draft, phrasing)
+            questions.setdefault(question.question, question)
+    if notes and facts.truth:
+        from clinimem_eval.questions.notes import note_questions
+
+        note_rng = random.Random(int(stable_fraction(f"{seed}/notes/{facts.patient_id}") * 2**53))
+        for data in note_questions(facts.truth, list(facts.entries), note_rng, max(1, per_patient // 5)):
+            question = Question.from_dict(data)
             questions.setdefault(question.question, question)
     return list(questions.values())
 
@@ -179,9 +192,10 @@ def generate_for_patients(
     seed: int = 0,
     per_patient: int = PER_PATIENT,
     all_phrasings: bool = False,
+    notes: bool = False,
 ) -> list[Question]:
     """Questions for every patient of the bundles, in patient-id order (see the package docstring)."""
     questions: list[Question] = []
     for facts in sorted(load_facts(bundle_paths, truth_paths), key=lambda f: f.patient_id):
-        questions.extend(generate_for_facts(facts, seed, per_patient, all_phrasings))
+        questions.extend(generate_for_facts(facts, seed, per_patient, all_phrasings, notes))
     return questions

@@ -60,10 +60,21 @@ def _pick(op: str, entries: Sequence[MemoryEntry]) -> MemoryEntry:
     return ordered[0] if op in ("first", "after") else ordered[-1]
 
 
+def note_says(mentions: Sequence[MemoryEntry], params: dict[str, Any]) -> bool:
+    """A note question (:mod:`.notes`): family history is any family mention; anything else needs a
+    mention of the patient's own that is affirmed (no flag but "historical"). Denied, hypothetical,
+    uncertain and family-only mentions say no; no mention at all says no."""
+    if params.get("basis") in ("family", "no-family-mention"):
+        return any("family" in m.flags for m in mentions)
+    return any(set(m.flags) <= {"historical"} for m in mentions)
+
+
 def compute(op: str, kind: str, targets: Sequence[MemoryEntry], params: dict[str, Any]) -> dict[str, Any]:
     """The gold answer ``{"kind", "value", ("unit")}`` of ``op`` over ``targets``."""
     if kind == "none" or op == "abstain":
         return {"kind": "none", "value": None}
+    if kind == "boolean" and params.get("check") == "note":
+        return {"kind": "boolean", "value": note_says(targets, params)}
     if not targets:
         raise ValueError(f"op {op} ({kind}) needs target entries")
     if kind == "value":
