@@ -156,3 +156,26 @@ def decode_attachment(attachment: dict[str, Any]) -> tuple[str, str] | None:
 def readable(text: str, content_type: str | None) -> PlainText:
     """The text to read: HTML reduced with its offset map, anything else as it is."""
     return reduce_html(text) if is_html(content_type, text) else plain(text)
+
+
+def note_at(resource: dict[str, Any], path: str) -> str | None:
+    """The decoded note that a note entry's ``path`` points into, so its ``span`` can be highlighted.
+
+    ``path`` is the entry's path (``$.content[0].attachment#mention[3]``,
+    ``$.presentedForm[1]#mention[0]``, ``$.text.div#mention[2]``); the result is
+    the text that ``span`` indexes (the HTML source for HTML notes).
+    """
+    where = path.split("#", 1)[0]
+    if where == "$.text.div":
+        div = (resource.get("text") or {}).get("div")
+        return div if isinstance(div, str) else None
+    m = re.fullmatch(r"\$\.(content|presentedForm)\[(\d+)\](\.attachment)?", where)
+    if m is None:
+        return None
+    items = resource.get(m.group(1)) or []
+    index = int(m.group(2))
+    if index >= len(items):
+        return None
+    attachment = items[index].get("attachment") if m.group(1) == "content" else items[index]
+    decoded = decode_attachment(attachment or {})
+    return decoded[0] if decoded else None

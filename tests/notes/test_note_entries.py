@@ -156,3 +156,14 @@ def test_notes_load_into_an_embedded_store(tmp_path: Path) -> None:
         assert again.stats.entries_written == 0
     finally:
         release_shared_store(store)
+
+
+def test_note_at_gives_the_text_a_span_indexes() -> None:
+    from clinimem.notes.text import note_at
+
+    data = document_reference("n6", NOTE)
+    _, first, *_ = mapped(data).entries
+    text = note_at(data, first.path)
+    assert text == NOTE and text[slice(*first.span)] == "cough"
+    assert note_at(data, "$.content[3].attachment#mention[0]") is None
+    assert note_at({"text": {"div": "<div>x</div>"}}, "$.text.div#mention[0]") == "<div>x</div>"
