@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ import pandas as pd  # noqa: E402
 
 from clinimem.answer import Answer  # noqa: E402
 from clinimem.api import Clinimem  # noqa: E402
+from clinimem.memory.entry import MemoryEntry  # noqa: E402
 from clinimem.ui import plots, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
 from clinimem.ui.login import parse_auth  # noqa: E402
@@ -53,7 +55,8 @@ class Session:
     patient_id: str | None = None
     patient_name: str = ""
     rows: list[views.CitedRow] = field(default_factory=list)
-    answer: Answer | None = None  # the last answer: its hop figure is drawn only when that tab is opened
+    answer: Answer | None = None  # the last answer, for the views drawn when their tab is opened
+    drawn: set[str] = field(default_factory=set)  # tabs whose figure shows the current answer
 
 
 def _message(err: UserMessage) -> str:
@@ -116,12 +119,13 @@ def build_app(
         except Exception as err:
             return (session, _unexpected("opening a patient", err), None, *blank)
         session.patient_id, session.patient_name = patient_id, header.name
+        session.drawn = {"timeline"}
         timeline = plots.timeline_figure(memory.entries)
         return (session, summary.header_markdown(header), timeline, *blank)
 
     def ask_question(question: str | None, session: Session | None) -> tuple:
         session = session or Session()
-        session.rows, session.answer = [], None
+        session.rows, session.answer, session.drawn = [], None, set()
         empty = (EMPTY_CITATIONS, gr.skip(), None, None, EMPTY_HOPS, "", "", gr.skip())
         try:
             answer, system_name = backend.ask(session.patient_id, question)
@@ -132,33 +136,48 @@ def build_app(
             return (session, _unexpected("answering", err), *empty)
         by_id = {e.entry_id: e for e in memory.entries}
         session.rows, session.answer = views.citation_rows(answer, by_id), answer
-        cited = [c.entry_id for c in answer.citations]
         trend = views.is_trend(answer)
+        # Only the tab that opens is drawn now; the others when they are opened (show_tab).
+        session.drawn = {"trend" if trend else "timeline"}
         return (
             session,
             views.answer_markdown(answer, session.patient_name, system_name, by_id),
             _table([r.cells for r in session.rows], views.CITATION_COLUMNS),
-            plots.timeline_figure(memory.entries, cited),
-            plots.trend_figure(views.trend_series(answer, memory.entries)) if trend else None,
-            None,  # drawn when the hop tab is opened (show_hops): most answers are read without it
+            None if trend else draw("timeline", answer, memory.entries),
+            draw("trend", answer, memory.entries) if trend else None,
+            None,
             _table(views.hop_rows(answer, by_id), views.HOP_COLUMNS),
             "",
             json.dumps(answer.to_dict(), indent=2, ensure_ascii=False),
             gr.Tabs(selected="trend" if trend else "timeline"),
         )
 
-    def show_hops(session: Session | None) -> Any:
-        answer = session.answer if session else None
+    def draw(view: str, answer: Answer | None, entries: Sequence[MemoryEntry]) -> Any:
+        if view == "timeline":
+            return plots.timeline_figure(entries, [c.entry_id for c in answer.citations] if answer else ())
         if answer is None:
             return None
-        try:
-            memory = backend.memory(answer.patient_id)
-        except UserMessage:
-            return None
-        except Exception as err:
-            _unexpected("drawing the hop view", err)
-            return None
-        return plots.hops_figure(answer, {e.entry_id: e for e in memory.entries})
+        if view == "trend":
+            return plots.trend_figure(views.trend_series(answer, entries))
+        return plots.hops_figure(answer, {e.entry_id: e for e in entries})
+
+    def show_tab(view: str) -> Callable[[Session | None], tuple]:
+        """A tab's select handler: draw its figure for the current answer, once."""
+
+        def handler(session: Session | None) -> tuple:
+            if session is None or session.patient_id is None or view in session.drawn:
+                return session, gr.skip()
+            try:
+                memory = backend.memory(session.patient_id)
+            except UserMessage:
+                return session, None
+            except Exception as err:
+                _unexpected(f"drawing the {view} view", err)
+                return session, None
+            session.drawn = session.drawn | {view}
+            return session, draw(view, session.answer, memory.entries)
+
+        return handler
 
     def show_source(session: Session | None, evt: gr.SelectData) -> str:
         rows = session.rows if session else []
@@ -220,9 +239,9 @@ def build_app(
         with gr.Row():
             # show_label=False on the plots: the label box would cover the figure's own title.
             with gr.Column(scale=3), gr.Tabs(selected="timeline") as tabs:
-                with gr.Tab("Timeline", id="timeline"):
+                with gr.Tab("Timeline", id="timeline") as timeline_tab:
                     timeline = gr.Plot(show_label=False, format="png", elem_id="timeline")
-                with gr.Tab("Trend", id="trend"):
+                with gr.Tab("Trend", id="trend") as trend_tab:
                     trend = gr.Plot(show_label=False, format="png", elem_id="trend")
                 with gr.Tab("Attention by hop", id="hops") as hops_tab:
                     hops = gr.Plot(show_label=False, format="png", elem_id="hops")
@@ -275,7 +294,12 @@ def build_app(
             api_name="ask",
             concurrency_limit=concurrency,
         )
-        hops_tab.select(show_hops, inputs=[session], outputs=[hops], api_visibility="private")
+        for tab, view, plot in (
+            (timeline_tab, "timeline", timeline),
+            (trend_tab, "trend", trend),
+            (hops_tab, "hops", hops),
+        ):
+            tab.select(show_tab(view), inputs=[session], outputs=[session, plot], api_visibility="private")
         citations.select(show_source, inputs=[session], outputs=[source], api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency)
     return demo

@@ -93,9 +93,10 @@ def timeline_figure(entries: Sequence[MemoryEntry], cited_ids: Sequence[str] = (
     fig = Figure(figsize=(10, 0.42 * len(lanes) + 1.2), dpi=100)
     _margins(fig, left=1.05)
     ax = fig.add_subplot()
-    for entry, when in points:
-        if entry.kind == "encounter":
-            ax.axvline(when, color=VISIT, alpha=0.15, linewidth=1, zorder=0)
+    visit_times = [when for entry, when in points if entry.kind == "encounter"]
+    if visit_times:
+        # One collection, not a line per visit: a long record has hundreds of visits.
+        ax.vlines(visit_times, -0.7, len(lanes) - 0.3, color=VISIT, alpha=0.15, linewidth=1, zorder=0)
     plain = [(t, row[e.kind]) for e, t in points if e.entry_id not in cited]
     if plain:
         ax.scatter(*zip(*plain, strict=True), s=22, color=BASE, alpha=0.6, zorder=2, label="entry")
@@ -114,8 +115,7 @@ def timeline_figure(entries: Sequence[MemoryEntry], cited_ids: Sequence[str] = (
     ax.set_ylim(-0.7, len(lanes) - 0.3)
     _date_axis(ax)
     ax.grid(axis="y", color="#eeeeee")
-    visits = sum(1 for e, _ in points if e.kind == "encounter")
-    title = f"{visits} visits, {len(points)} dated entries"
+    title = f"{len(visit_times)} visits, {len(points)} dated entries"
     if cited:
         title += f"; {len(marked)} cited"
         # Above the plot, right-aligned: inside it would cover the top lane.

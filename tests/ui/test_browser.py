@@ -103,3 +103,32 @@ def test_messages_instead_of_errors(page, patients: dict[str, str]) -> None:  # 
     page.locator("#answer").locator("text=Type a question").wait_for()
     assert "Traceback" not in page.content()
     assert json.dumps(patients)  # the fixture ran: the store held the sample patients
+
+
+TREND_QUESTIONS = ("Has the body weight been increasing?", "Has the body mass index been increasing?")
+
+
+def test_trend_answer_plots_values_and_timeline_on_demand(page, ui_engine, patients: dict[str, str]) -> None:  # noqa: ANN001
+    from clinimem.ui.views import is_trend
+
+    patient_id = patients[PATIENT]
+    question = next(
+        (
+            q
+            for q in TREND_QUESTIONS
+            if is_trend(ui_engine.engine.ask(patient_id, q, system=ui_engine.system))
+        ),
+        None,
+    )
+    if question is None:
+        pytest.skip(f"the {ui_engine.system!r} system answers none of {TREND_QUESTIONS} as a trend")
+    pick_patient(page, patient_id[:8], PATIENT)  # search by a fragment of the id
+    page.locator("#patient-header").locator("text=Active problems").wait_for()
+    ask(page, question)
+    # A trend answer opens the Trend tab with the values over time ...
+    trend = page.locator("#trend img")
+    trend.wait_for()
+    assert trend.evaluate("img => img.complete && img.naturalWidth > 0")
+    # ... and the timeline, with the cited entries highlighted, is drawn when its tab is opened.
+    page.get_by_role("tab", name="Timeline").click()
+    page.locator("#timeline img").wait_for()
