@@ -7,8 +7,11 @@ back to the sentence start (backward) or both, and stops early at a
 terminating word ("but", "because", ";") or at a comma that does not continue
 a list: "No fever, chills or cough" negates
 three findings, while in "possible pneumonia, chest X-ray clear" the X-ray is
-not uncertain. A pseudo-trigger ("no change", "history and physical") hides the
-real triggers it overlaps; overlapping triggers resolve to the longest.
+not uncertain. Likewise a scope passes from one kind of mention to another
+(a problem, then a procedure) only through list words: "history of
+hypertension and appendectomy", but not "no pneumonia on the chest X-ray".
+A pseudo-trigger ("no change", "history and physical") hides the real
+triggers it overlaps; overlapping triggers resolve to the longest.
 
 Pure functions over token indices, so the rules test without spaCy.
 """
@@ -103,8 +106,12 @@ class _Sentence:
         # Only terminators end a scope: "mother with history of X" is family (and history).
         self.stop = {i for t in triggers if t.category == "terminate" for i in range(t.start, t.end)}
 
+    def _joined(self, left: int, right: int) -> bool:
+        """Only list words between tokens ``left`` and ``right``: "hypertension and appendectomy"."""
+        return all(self.lower[k] in _LIST_WORDS or self.lower[k] == "," for k in range(left, right))
+
     def forward(self, trig: Trigger) -> Iterator[Target]:
-        i, label = trig.end, None
+        i, label, last = trig.end, None, trig.end
         while i < self.end:
             if i in self.stop:
                 return
@@ -119,14 +126,17 @@ class _Sentence:
                 continue
             target = self.by_start.get(i)
             if target is not None:
+                if label is not None and target.label != label and not self._joined(last, i):
+                    return  # "no pneumonia on the chest X-ray": the X-ray is not negated
                 label = label or target.label
+                last = target.end
                 yield target
                 i = target.end
                 continue
             i += 1
 
     def backward(self, trig: Trigger) -> Iterator[Target]:
-        i, label = trig.start - 1, None
+        i, label, first = trig.start - 1, None, trig.start
         while i >= self.start:
             if i in self.stop:
                 return
@@ -141,7 +151,10 @@ class _Sentence:
                 continue
             target = self.by_end.get(i + 1)
             if target is not None:
+                if label is not None and target.label != label and not self._joined(target.end, first):
+                    return
                 label = label or target.label
+                first = target.start
                 yield target
                 i = target.start - 1
                 continue

@@ -184,3 +184,14 @@ def test_context_scopes_without_spacy() -> None:
 def test_empty_and_mentionless_notes() -> None:
     assert read_note("").mentions == ()
     assert read_note("Follow up in one year.").mentions == ()
+
+
+def test_a_scope_changes_kind_of_mention_only_through_a_list() -> None:
+    assert flags_of("There is no evidence of pneumonia on the chest x-ray.") == {
+        "pneumonia": ("negated",),
+        "chest x-ray": (),
+    }
+    assert flags_of("History of hypertension and appendectomy.") == {
+        "hypertension": ("historical",),
+        "appendectomy": ("historical",),
+    }
