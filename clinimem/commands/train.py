@@ -1,0 +1,104 @@
+"""``clinimem train``: train the controller on the evaluation harness's training questions.
+
+Synthetic patients are generated (their own seed, so the evaluation suite's
+patients are never seen), loaded into a scratch store, and asked the harness's
+questions; only the ``train`` split is used (held-out patients and held-out
+phrasings never are). Writes the weights and a training log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from clinimem.controller.answerer import WEIGHTS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--patients", type=int, default=200, help="synthetic training patients (default 200)")
+    parser.add_argument(
+        "--seed", type=int, default=1000, help="patient seed; the eval suite uses 0 (default 1000)"
+    )
+    parser.add_argument(
+        "--per-patient", type=int, default=30, help="questions drawn per patient (default 30)"
+    )
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--hops", type=int, default=2)
+    parser.add_argument(
+        "--train-seed", type=int, default=0, help="seed of the model's initialisation and order"
+    )
+    parser.add_argument("--out", default=str(WEIGHTS), help=f"weights file (default {WEIGHTS})")
+    parser.add_argument("--log", help="training log as JSON (default: next to the weights)")
+    parser.add_argument(
+        "--work", help="folder for the patients and the scratch store (default: a temp folder)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from clinimem_connectors.load import load_sources
+    from clinimem_eval.questions import generate_for_patients
+    from clinimem_eval.synth import generate
+
+    from clinimem.api import Clinimem
+    from clinimem.controller.train import TrainConfig, make_example, save, train
+
+    started = time.perf_counter()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="clinimem-train-"))
+    patients_dir = work / "patients"
+    bundles = sorted(
+        p
+        for p in generate(args.patients, args.seed, patients_dir)
+        if p.name.endswith(".json") and not p.name.endswith(".truth.json") and p.name != "manifest.json"
+    )
+    loaded = load_sources([str(b) for b in bundles], store_location=str(work / "store"))
+    print(f"{len(bundles)} patients, {loaded.report.total_loaded} resources loaded in {loaded.seconds:.1f} s")
+    questions = generate_for_patients(
+        bundles, seed=args.seed, per_patient=args.per_patient, all_phrasings=True
+    )
+    train_questions = [q for q in questions if q.split == "train"]
+    print(
+        f"{len(train_questions)} training questions of {len(questions)} ({len({q.patient_id for q in train_questions})} patients)"
+    )
+    from clinimem.memory.store import shared_store
+
+    # load_sources wrote through this process's shared store; read through the same one
+    engine = Clinimem(shared_store(str(work / "store")))
+    memories = {pid: engine.memory(pid) for pid in sorted({q.patient_id for q in train_questions})}
+    examples = [
+        make_example(
+            memories[q.patient_id],
+            question=q.question,
+            op=q.op,
+            kind=q.answer["kind"],
+            evidence_entries=q.evidence_entries,
+            hops=q.hops,
+            category=q.category,
+        )
+        for q in train_questions
+    ]
+    cfg = TrainConfig(epochs=args.epochs, hops=args.hops, seed=args.train_seed, threads=args.threads)
+
+    def progress(epoch: int, row: dict[str, float]) -> None:
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in row.items() if k not in ("epoch",))
+        print(f"epoch {epoch}/{cfg.epochs}: {shown}", flush=True)
+
+    model, log = train(examples, memories, cfg, progress=progress)
+    meta = {
+        "patients": args.patients,
+        "patient_seed": args.seed,
+        "per_patient": args.per_patient,
+        "examples": len(examples),
+        "train_seconds": round(log.seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "config": log.config,
+    }
+    out = save(model, Path(args.out), meta)
+    log_path = Path(args.log) if args.log else out.with_suffix(".log.json")
+    log_path.write_text(json.dumps({"meta": meta, "epochs": log.epochs}, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"weights: {out} ({out.stat().st_size / 1e6:.1f} MB); log: {log_path}; {meta['total_seconds']} s in all"
+    )
+    return 0
