@@ -147,10 +147,11 @@ def decode_attachment(attachment: dict[str, Any]) -> tuple[str, str] | None:
     if not isinstance(raw, str) or not raw or not content_type.startswith("text/"):
         return None
     try:
-        decoded = base64.b64decode("".join(raw.split()), validate=True).decode("utf-8")
+        data = base64.b64decode("".join(raw.split()), validate=True)
     except (binascii.Error, ValueError):
-        decoded = raw  # inline text, not base64
-    return decoded, content_type
+        return raw, content_type  # inline text, not base64
+    # Not UTF-8 (a Latin-1 export, say): keep the text readable, a few characters replaced.
+    return data.decode("utf-8", errors="replace"), content_type
 
 
 def readable(text: str, content_type: str | None) -> PlainText:
