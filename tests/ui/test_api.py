@@ -116,3 +116,20 @@ def test_store_not_loaded(serve_app) -> None:
     assert "memory store is not loaded" in status
     assert dropdown["choices"] == []
     assert "memory store is not loaded" in session.predict("anyone", api_name="/select_patient")[HEADER]
+
+
+def test_abstained_answer_reads_not_in_the_record(serve_app, ui_engine, patients: dict[str, str]) -> None:
+    """Through the whole page, with the test stand-in (which abstains when no entry matches)."""
+    from clinimem.api import SYSTEMS, Clinimem
+
+    SYSTEMS["ui-standin"] = "ui_standin:StandInAnswerer"
+    try:
+        served = serve_app(Clinimem(ui_engine.engine.store, system="ui-standin"))
+        session = client(served.url)
+        session.predict(patients["Patria Schimmel"], api_name="/select_patient")
+        out = session.predict("Any xylophone zeppelin?", api_name="/ask")
+    finally:
+        del SYSTEMS["ui-standin"]
+    assert out[ANSWER].startswith("### Not in the record")
+    assert out[CITATIONS]["data"] == []
+    assert json.loads(out[ANSWER_JSON])["abstained"] is True
