@@ -151,7 +151,15 @@ def decode_attachment(attachment: dict[str, Any]) -> tuple[str, str] | None:
     except (binascii.Error, ValueError):
         return raw, content_type  # inline text, not base64
     # Not UTF-8 (a Latin-1 export, say): keep the text readable, a few characters replaced.
-    return data.decode("utf-8", errors="replace"), content_type
+    text = data.decode("utf-8", errors="replace")
+    if _looks_binary(text):
+        return raw, content_type  # plain words that happened to be valid base64 ("Cold")
+    return text, content_type
+
+
+def _looks_binary(text: str) -> bool:
+    odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\n\r"))
+    return odd * 10 > len(text)  # over a tenth of the characters are not text
 
 
 def readable(text: str, content_type: str | None) -> PlainText:

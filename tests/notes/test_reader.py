@@ -146,6 +146,7 @@ def test_attachments_base64_inline_and_not_text() -> None:
         "No fever.",
         "text/plain",
     )
+    assert decode_attachment({"contentType": "text/plain", "data": "Cold"}) == ("Cold", "text/plain")
     latin1 = base64.b64encode("Denies fever, café".encode("latin-1")).decode()
     assert decode_attachment({"contentType": "text/plain", "data": latin1}) == (
         "Denies fever, caf\ufffd",
