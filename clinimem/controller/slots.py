@@ -40,7 +40,8 @@ STATUSES = (
 KIND_INDEX = {k: i + 1 for i, k in enumerate(KINDS)}  # 0 = unknown
 STATUS_INDEX = {s: i + 1 for i, s in enumerate(STATUSES)}
 MAX_RANK = 15
-N_NUMERIC = 12
+FLAGS = ("negated", "family", "historical", "hypothetical", "uncertain")  # note mentions' context
+N_NUMERIC = 12 + len(FLAGS)
 
 
 def to_ordinal(time: str | None) -> float:
@@ -120,7 +121,10 @@ def build_slot_table(entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Sl
     numeric[:, 5] = np.where(~np.isnan(end), (end - t_min) / span, 0.0)
     numeric[:, 6] = enc_ok
     numeric[:, 7] = np.array([e.path != "$" for e in entries])
-    # columns 8..11 are filled per question (date window relations), see question_columns
+    # columns 8..11 are filled per question (date window relations), see question_columns;
+    # then a note mention's context flags: a negated or family mention must never count as the patient's
+    for j, flag in enumerate(FLAGS):
+        numeric[:, 12 + j] = np.array([flag in e.flags for e in entries], dtype=np.float32)
     return SlotTable(
         kind=kind,
         status=status,
