@@ -212,8 +212,10 @@ def _run(config: EvalConfig) -> EvalResult:
     clock = time.perf_counter()
 
     patients_dir = out / "patients"
-    generate(config.patients, config.seed, patients_dir)
-    bundles = {"synthetic": bundle_files(patients_dir)}
+    written = generate(config.patients, config.seed, patients_dir)
+    # the files of this run only: a folder reused from a larger run keeps its other bundles
+    keep = set(bundle_files(patients_dir))
+    bundles = {"synthetic": [p for p in written if p in keep]}
     if config.synthea:
         bundles["synthea"] = bundle_files(config.synthea)
     result.timings["synth_s"] = time.perf_counter() - clock

@@ -68,6 +68,9 @@ def test_oracle_scores_perfectly_and_report_has_tables(run):
 
 
 def test_split_test_scores_only_test_questions(tmp_path: Path, run):
+    from clinimem_eval.synth import generate
+
+    generate(6, seed=0, out_dir=tmp_path / "patients")  # a folder left by a larger run
     # reuse the loaded store of the first run: no second load
     config = EvalConfig(
         out=tmp_path,
@@ -81,6 +84,7 @@ def test_split_test_scores_only_test_questions(tmp_path: Path, run):
     scored = result.of("synthetic", "oracle")
     assert scored and all(r.question.split == "test" for r in scored)
     assert len(scored) == sum(q.split == "test" for q in result.questions["synthetic"])
+    assert len({q.patient_id for q in result.questions["synthetic"]}) == 4
 
 
 def test_cli(tmp_path: Path, run, capsys):
