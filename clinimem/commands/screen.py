@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ray", metavar="ADDRESS|local", help="spread patients over a Ray cluster, or a private local one"
     )
     parser.add_argument("--system", default="controller", metavar="NAME", help="answering system")
+    parser.add_argument(
+        "--threads", type=int, default=1, metavar="N", help="compute threads per process (default 1)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_store_arguments(parser)
 
@@ -51,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from clinimem.screen import ScreenJob, load_criteria, read_patient_file, run_job
     from clinimem.screen.output import output_format
 
-    if args.workers < 0:
-        print("clinimem screen: --workers must be 0 or more", file=sys.stderr)
+    if args.workers < 0 or args.threads < 1:
+        print("clinimem screen: --workers must be 0 or more, --threads 1 or more", file=sys.stderr)
         return 2
     output_format(args.out)  # an unknown output type fails before any work
     criteria = load_criteria(args.criteria)
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         store=args.store,
         qdrant_url=args.qdrant_url,
         progress=not args.no_progress and sys.stderr.isatty(),
+        threads=args.threads,
     )
     summary = run_job(job)
     print(summary.render())

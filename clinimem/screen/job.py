@@ -19,7 +19,7 @@ from pathlib import Path
 from clinimem.api import Clinimem
 from clinimem.errors import ClinimemError, QuestionError
 from clinimem.screen.criteria import Criteria
-from clinimem.screen.local import ScreenSpec, run_in_process
+from clinimem.screen.local import ScreenSpec, limit_threads, run_in_process
 from clinimem.screen.logic import VERDICTS
 from clinimem.screen.output import Journal, journal_path, ordered_rows, output_format, write_table
 from clinimem.screen.rows import ScreenRow
@@ -48,6 +48,7 @@ class ScreenJob:
     store: str | None = None
     qdrant_url: str | None = None
     progress: bool = False
+    threads: int = 1  # compute threads per process (torch / OpenMP)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class _InProcess:
     def __init__(self, spec: ScreenSpec, engine: Clinimem | None) -> None:
         assert engine is not None
         self.spec, self.engine = spec, engine
+        limit_threads(spec.threads)
 
     def run(self, ids: list[str]) -> Iterator[ScreenRow]:
         return run_in_process(self.spec, self.engine, ids)
@@ -182,6 +184,7 @@ def run_job(job: ScreenJob) -> JobSummary:
         system_target=SYSTEMS[job.system],
         qdrant_url=settings.qdrant_url,
         prefix=settings.prefix,
+        threads=job.threads,
     )
     bar = None
     if job.progress:
