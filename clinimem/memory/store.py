@@ -19,6 +19,7 @@ server URL. Both embedded forms lock their folder to one process.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -284,7 +285,7 @@ class MemoryStore:
                 by_patient.setdefault(item.patient_id, []).append(item)
             manifests = self._read_patient_points(list(by_patient))
             upserts: dict[str, MemoryEntry] = {}
-            sources: dict[str, dict[str, Any]] = {}  # first entry id -> the resource's FHIR JSON
+            sources: dict[str, str | dict[str, Any]] = {}  # first entry id -> the resource's FHIR JSON
             deletes: set[str] = set()
             for patient_id, items in by_patient.items():
                 point = manifests.setdefault(patient_id, _new_patient_payload(patient_id))
@@ -313,8 +314,9 @@ class MemoryStore:
                         stats.added += 1
                     for entry in item.entries:
                         upserts[entry.entry_id] = entry
-                    if item.source is not None and item.entries:
-                        sources[item.entries[0].entry_id] = item.source
+                    source = item.source_json if item.source_json is not None else item.source
+                    if source is not None and item.entries:
+                        sources[item.entries[0].entry_id] = source
                     resources[item.ref] = {"h": item.content_hash, "u": item.last_updated, "e": new_ids}
                     if item.resource_type == "Patient" and item.entries:
                         demographics = item.entries[0]
@@ -434,7 +436,9 @@ class MemoryStore:
         records = self.client.retrieve(
             self.entries_collection, ids=[entry_id_for(resource, "$")], with_payload=["resource_json"]
         )
-        return records[0].payload.get("resource_json") if records else None
+        source = records[0].payload.get("resource_json") if records else None
+        # Stored as JSON text (cheaper to write); stores written before that hold the object.
+        return json.loads(source) if isinstance(source, str) else source
 
     def count(self) -> int:
         return int(self.client.count(self.entries_collection, exact=True).count)
@@ -521,7 +525,7 @@ def close_shared_stores() -> None:
 def _retract(
     entry_ids: Iterable[str],
     upserts: dict[str, MemoryEntry],
-    sources: dict[str, dict[str, Any]],
+    sources: dict[str, str | dict[str, Any]],
     deletes: set[str],
 ) -> None:
     """Mark entries for deletion, and drop them from this write if an earlier item of the batch wrote them.
@@ -536,7 +540,7 @@ def _retract(
         deletes.add(entry_id)
 
 
-def _payload(entry: MemoryEntry, source: dict[str, Any] | None) -> dict[str, Any]:
+def _payload(entry: MemoryEntry, source: str | dict[str, Any] | None) -> dict[str, Any]:
     payload = entry.payload()
     if source is not None:
         payload["resource_json"] = source

@@ -264,3 +264,14 @@ def test_second_process_gets_a_clear_store_locked_error(tmp_path, new_store) -> 
     release_shared_store(shared_store(location))  # this process lets go: the other may open it
     proc = run_python(OPEN_STORE, location)
     assert proc.stdout.strip() == "count 1", proc.stderr
+
+
+def test_source_json_of_the_current_version_is_kept(tmp_path, new_store) -> None:
+    location = new_store()
+    first_version(tmp_path, location)
+    newer = observation("a1c", 8.4, encounter_id="e1", last_updated=NEW)
+    load(tmp_path, location, "v2", newer)
+    store = shared_store(location)
+    assert store.source_resource("Observation/a1c") == newer
+    assert store.source_resource("Observation/bp1")["component"][1]["valueQuantity"]["value"] == 91.0
+    assert store.source_resource("Observation/none") is None
