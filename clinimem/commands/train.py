@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--train-seed", type=int, default=0, help="seed of the model's initialisation and order"
     )
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (1 on a busy machine)")
     parser.add_argument("--out", default=str(WEIGHTS), help=f"weights file (default {WEIGHTS})")
     parser.add_argument("--log", help="training log as JSON (default: next to the weights)")
     parser.add_argument(
