@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clinimem.answer import Answer, AnswerValue, Citation
+from clinimem.controller.executor import trend_label
 from clinimem.memory.entry import MemoryEntry
-
-TREND_THRESHOLD = 0.05  # relative change of last vs first, as in the evaluation's trend rule
 
 _TREND = re.compile(
     r"\b(trend\w*|increasing|decreasing|rising|falling|going up|gone up|changed|moving|higher, lower)\b"
@@ -77,11 +76,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _trend(values: list[float]) -> str:
-    first, last = values[0], values[-1]
-    change = (last - first) / abs(first) if first else last - first
-    return (
-        "increasing" if change > TREND_THRESHOLD else "decreasing" if change < -TREND_THRESHOLD else "stable"
-    )
+    # the one trend rule of the project (the harness's gold answers use it too)
+    return trend_label(values) or "stable"
 
 
 def read_answer(patient_id: str, question: str, hits: Hits, *, min_score: float, system: str) -> Answer:

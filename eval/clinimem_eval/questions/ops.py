@@ -20,22 +20,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from clinimem.controller.executor import TREND_THRESHOLD  # noqa: F401 - re-exported for the docs and tests
+from clinimem.controller.executor import trend_label as executor_trend_label
 from clinimem.memory.entry import MemoryEntry
 from clinimem_eval.questions.facts import is_current, is_number, is_resolved
 from clinimem_eval.questions.names import SYSTOLIC
 
-TREND_THRESHOLD = 0.05
-
 
 def trend_label(values: Sequence[float]) -> str:
-    """``increasing``/``decreasing``/``stable`` by the relative change of last vs first."""
-    first, last = float(values[0]), float(values[-1])
-    change = (last - first) / abs(first) if first else last - first
-    if change > TREND_THRESHOLD:
-        return "increasing"
-    if change < -TREND_THRESHOLD:
-        return "decreasing"
-    return "stable"
+    """``increasing``/``decreasing``/``stable`` by the relative change of last vs first.
+
+    The controller's executor applies the very same rule (one definition, in the core).
+    """
+    label = executor_trend_label([float(v) for v in values])
+    if label is None:
+        raise ValueError("a trend needs at least two values")
+    return label
 
 
 def number_text(value: float) -> str:
