@@ -333,13 +333,19 @@ class MemoryStore:
                     manifests.pop(patient_id)
             deletes -= set(upserts)
             entries = list(upserts.values())
+            # One float list per concept, shared by its entries: many entries share a concept,
+            # and a list of 384 floats per entry was a large share of the write's allocations.
+            as_lists: dict[str, list[float]] = {}
+            for entry in entries:
+                if entry.concept not in as_lists:
+                    as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
             for start in range(0, len(entries), _UPSERT_BATCH):
                 chunk = entries[start : start + _UPSERT_BATCH]
                 self.client.upsert(
                     self.entries_collection,
                     models.Batch(
                         ids=[e.entry_id for e in chunk],
-                        vectors=[vectors[e.concept].tolist() for e in chunk],
+                        vectors=[as_lists[e.concept] for e in chunk],
                         payloads=[_payload(e, sources.get(e.entry_id)) for e in chunk],
                     ),
                     wait=True,
