@@ -15,7 +15,7 @@ from haystack import component
 from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.embedder import shared_encoder
 from clinimem.memory.mappers import map_resource
-from clinimem.memory.mappers.common import ConceptVectors, MappedBatch
+from clinimem.memory.mappers.common import ConceptVectors, MappedBatch, ResourceBatch
 from clinimem.memory.store import MemoryStore, WriteStats, shared_store
 
 
@@ -49,7 +49,7 @@ class ResourceMapper:
     """FHIR resources -> memory entries, grouped per resource; non-clinical ones rejected."""
 
     @component.output_types(batch=MappedBatch, rejects=list[Reject])
-    def run(self, resources: list[SourcedResource]) -> dict[str, Any]:
+    def run(self, resources: list[SourcedResource] | ResourceBatch) -> dict[str, Any]:
         mapped, rejects = [], []
         for resource in resources:
             result = map_resource(resource)

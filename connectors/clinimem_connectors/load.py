@@ -19,6 +19,7 @@ from haystack.core.errors import PipelineRuntimeError
 
 from clinimem.errors import ClinimemError
 from clinimem.fhir.resource import Reject, SourcedResource
+from clinimem.memory.mappers.common import ResourceBatch
 from clinimem.memory.store import WriteStats
 from clinimem.pipelines import build_indexing_pipeline
 
@@ -116,7 +117,10 @@ def load_items(
         if not batch:
             return
         try:
-            out = pipeline.run({"mapper": {"resources": batch}}, include_outputs_from={"mapper", "embedder"})
+            out = pipeline.run(
+                {"mapper": {"resources": ResourceBatch(tuple(batch))}},
+                include_outputs_from={"mapper", "embedder"},
+            )
         except PipelineRuntimeError as err:
             # A clinimem error inside a component (store locked or gone) is reported as itself,
             # with its hint, not as Haystack's wrapper around it.
