@@ -22,10 +22,17 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from clinimem.api import Answerer, Clinimem, PatientMemory
+from clinimem.api import Answerer, Clinimem
 from clinimem.errors import ClinimemError
 from clinimem.screen.evaluate import error_code, failed_row
-from clinimem.screen.local import ScreenSpec, read_memory, screen_memory, screen_one, worker_engine
+from clinimem.screen.local import (
+    PackedMemory,
+    ScreenSpec,
+    read_memory,
+    screen_memory,
+    screen_one,
+    worker_engine,
+)
 from clinimem.screen.rows import ScreenRow
 
 log = logging.getLogger(__name__)
@@ -48,8 +55,8 @@ class ScreenActor:
         self.answerer: Answerer
         self.engine, self.answerer = worker_engine(spec, store_location)
 
-    def screen_memory(self, memory: PatientMemory) -> ScreenRow:
-        return screen_memory(self.spec, self.answerer, memory)
+    def screen_memory(self, packed: PackedMemory) -> ScreenRow:
+        return screen_memory(self.spec, self.answerer, packed.unpack())
 
     def screen_id(self, patient_id: str) -> ScreenRow:
         return screen_one(self.spec, self.engine, self.answerer, patient_id)
@@ -133,7 +140,7 @@ class RayRunner:
         if self.spec.qdrant_url or self.engine is None:
             return actor.screen_id.remote(patient_id)
         memory = read_memory(self.engine, patient_id)
-        return actor.screen_memory.remote(memory)
+        return actor.screen_memory.remote(PackedMemory.pack(memory))
 
     def run(self, patient_ids: Iterable[str]) -> Iterator[ScreenRow]:
         ray = self._ray

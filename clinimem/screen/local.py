@@ -13,6 +13,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from clinimem.api import Answerer, Clinimem, PatientMemory, load_system
 from clinimem.errors import StoreError
 from clinimem.memory.store import MemoryStore
@@ -37,6 +39,20 @@ class ScreenSpec:
     threads: int = 1  # torch / OpenMP threads per process (see limit_threads)
 
 
+def thread_environment(threads: int) -> None:
+    """Thread limits for the native libraries of this process and of the processes it starts.
+
+    They are read when a library loads, so a driver sets them before it
+    starts its workers (which inherit them), and a worker before its imports.
+    """
+    import os
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+    # The HF tokenizers' own thread pool, one more set of threads per process
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
 def limit_threads(threads: int) -> None:
     """Give each screening process ``threads`` compute threads (default 1).
 
@@ -46,10 +62,7 @@ def limit_threads(threads: int) -> None:
     OpenMP threads oversubscribe them: on 2 busy cores, answering with 2
     threads measured 8x slower than with 1. Ray does the same for its actors.
     """
-    import os
-
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(threads)
+    thread_environment(threads)
     try:
         import torch
     except ImportError:
@@ -73,6 +86,36 @@ class DetachedStore(MemoryStore):
             file=self.describe(),
             hint="run in-process (no --workers), or serve the memory from a Qdrant server (--qdrant-url)",
         )
+
+
+@dataclass(frozen=True)
+class PackedMemory:
+    """A :class:`PatientMemory` as sent to a worker: each distinct vector once.
+
+    Entries of one concept share its vector (a patient's ~360 entries have
+    ~60 distinct vectors), so this pickles to about a third of the size.
+    """
+
+    patient_id: str
+    entries: tuple
+    vectors: np.ndarray  # (n_distinct, 384)
+    index: np.ndarray  # (n_entries,) row of ``vectors`` for each entry
+
+    @classmethod
+    def pack(cls, memory: PatientMemory) -> PackedMemory:
+        rows: dict[str, int] = {}  # concept -> row of its first entry
+        index = np.fromiter(
+            (rows.setdefault(e.concept, len(rows)) for e in memory.entries), np.int32, len(memory.entries)
+        )
+        firsts = np.zeros(len(rows), dtype=np.int64)
+        firsts[index[::-1]] = np.arange(len(index) - 1, -1, -1)  # the first entry of each concept
+        vectors = memory.vectors[firsts]
+        if not np.array_equal(vectors[index], memory.vectors):  # not one vector per concept: send all
+            vectors, index = memory.vectors, np.arange(len(memory.entries), dtype=np.int32)
+        return cls(memory.patient_id, memory.entries, vectors, index)
+
+    def unpack(self) -> PatientMemory:
+        return PatientMemory(self.patient_id, self.entries, self.vectors[self.index])
 
 
 def read_memory(engine: Clinimem, patient_id: str) -> PatientMemory:

@@ -25,9 +25,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from clinimem.api import Clinimem, PatientMemory
+from clinimem.api import Clinimem
 from clinimem.screen.evaluate import error_code, failed_row
-from clinimem.screen.local import ScreenSpec, read_memory, screen_memory, screen_one, worker_engine
+from clinimem.screen.local import (
+    PackedMemory,
+    ScreenSpec,
+    read_memory,
+    screen_memory,
+    screen_one,
+    thread_environment,
+    worker_engine,
+)
 from clinimem.screen.rows import ScreenRow
 
 log = logging.getLogger(__name__)
@@ -44,8 +52,8 @@ def _init_worker(spec: ScreenSpec, store_location: str | None) -> None:
     _WORKER.update(spec=spec, engine=engine, answerer=answerer)
 
 
-def _screen_memory(memory: PatientMemory) -> ScreenRow:
-    return screen_memory(_WORKER["spec"], _WORKER["answerer"], memory)
+def _screen_memory(packed: PackedMemory) -> ScreenRow:
+    return screen_memory(_WORKER["spec"], _WORKER["answerer"], packed.unpack())
 
 
 def _screen_id(patient_id: str) -> ScreenRow:
@@ -66,6 +74,7 @@ class ProcessRunner:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            thread_environment(self.spec.threads)  # inherited by the workers from their start
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -84,7 +93,7 @@ class ProcessRunner:
             log.warning("a patient could not be read: %s", error_code(err))
             log.debug("patient %s could not be read", patient_id, exc_info=True)
             return failed_row(self.spec.criteria, patient_id, err, self.spec.system)
-        return self._pool().submit(_screen_memory, memory)
+        return self._pool().submit(_screen_memory, PackedMemory.pack(memory))
 
     def run(self, patient_ids: Iterable[str]) -> Iterator[ScreenRow]:
         queue = iter(patient_ids)
