@@ -25,10 +25,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
+from torch.nn import functional as F
+
 from clinimem_eval.babi.model import BabiConfig, BabiMemN2N
 from clinimem_eval.babi.reader import Sample
 from clinimem_eval.babi.vocab import Encoded, Vocab, encode
-from torch.nn import functional as F
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,12 @@ class TrainConfig:
     dropout: float = 0.1
     tie_hops: bool = False
     slot_norm: bool = True
+    lexical_match: bool = True
+    match_init: float = 3.0
+    relation: bool = True
     epochs: int = 40
-    ffn_start_epochs: int = (
-        20  # hop feed-forward layers held at zero for these epochs (see set_ffn_trainable)
-    )
+    attention_start_epochs: int = 5  # learned attention held at zero: lexical match only (see model)
+    ffn_start_epochs: int = 20  # hop feed-forward layers held at zero (see set_ffn_trainable)
     batch_size: int = 32
     lr: float = 3e-3
     weight_decay: float = 0.0
@@ -159,6 +162,9 @@ def build_model(vocab: Vocab, cfg: TrainConfig) -> BabiMemN2N:
             dropout=cfg.dropout,
             tie_hops=cfg.tie_hops,
             slot_norm=cfg.slot_norm,
+            lexical_match=cfg.lexical_match,
+            match_init=cfg.match_init,
+            relation=cfg.relation,
         )
     )
 
@@ -195,6 +201,8 @@ def train(
     history: list[dict[str, float]] = []
     step = 0
     for epoch in range(1, cfg.epochs + 1):
+        model.set_attention_trainable(epoch > cfg.attention_start_epochs)
+        model.set_attention_trainable(epoch > cfg.attention_start_epochs)
         model.set_ffn_trainable(epoch > cfg.ffn_start_epochs)
         model.train()
         loss_sum, n_batches = 0.0, 0
@@ -216,8 +224,21 @@ def train(
             n_batches += 1
         val_err = errors_by_task(model, val_data)
         mean_val = sum(val_err.values()) / len(val_err)
-        history.append({"epoch": epoch, "loss": loss_sum / max(n_batches, 1), "val_error": mean_val})
-        log.info("epoch %d loss %.4f val error %.4f", epoch, loss_sum / max(n_batches, 1), mean_val)
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": loss_sum / max(n_batches, 1),
+                "val_error": mean_val,
+                **{f"val_error_{t}": e for t, e in val_err.items()},
+            }
+        )
+        log.info(
+            "epoch %d loss %.4f val error %.4f (%s)",
+            epoch,
+            loss_sum / max(n_batches, 1),
+            mean_val,
+            " ".join(f"{t}:{100 * e:.0f}" for t, e in val_err.items()),
+        )
         if mean_val <= best[0]:  # later epochs win ties: they are further along the decay
             best = (mean_val, epoch, copy.deepcopy(model.state_dict()))
     model.load_state_dict(best[2])

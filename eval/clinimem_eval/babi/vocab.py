@@ -1,10 +1,11 @@
 """Word and answer vocabularies, and samples encoded as padded index tensors.
 
 Words come from the training files only (an unseen test word reads as
-``<unk>``). Answers are classes: the comma-joined multi-word answers of tasks 8
-(lists) and 19 (path finding) are one class each ("n,w"), so the model's output
-is one softmax over single words and these joined strings; an answer that no
-training question has cannot be predicted and counts as an error.
+``<unk>``). Answers are classes: every word of the vocabulary, plus the
+comma-joined multi-word answers of tasks 8 (lists) and 19 (path finding) as
+one class each ("n,w", "apple,football"), so the model's output is one softmax
+over words and these joined strings; a joined answer that no training question
+has cannot be predicted and counts as an error (one test question of task 8).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
+
 from clinimem_eval.babi.reader import Sample
 
 PAD, UNK = "<pad>", "<unk>"
@@ -33,7 +35,8 @@ class Vocab:
                 words.update(sentence)
             words.update(s.question)
             answers.add(s.answer)
-        return cls(words=(PAD, UNK, *sorted(words)), answers=tuple(sorted(answers)))
+        # The output softmax spans every word (as MemN2N's W), plus the joined multi-word answers.
+        return cls(words=(PAD, UNK, *sorted(words)), answers=tuple(sorted(words | answers)))
 
     def word_ids(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.words)}
