@@ -152,6 +152,8 @@ def test_every_container_is_pinned_non_root_and_bounded() -> None:
                 assert {"cpu", "memory"} <= set(resources.get(bound) or {}), f"{at}: {bound}"
             mounts = {m["mountPath"] for m in container.get("volumeMounts") or []}
             assert "/tmp" in mounts, f"{at}: a read-only root needs a writable /tmp"
+            if "clinimem" in image:
+                assert "/data" in mounts, f"{at}: the image's home and working directory must be writable"
 
 
 def test_servers_have_ports_and_probes() -> None:
