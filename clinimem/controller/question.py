@@ -35,7 +35,32 @@ _WORD_NUMBERS = {
     "nine": 9,
     "ten": 10,
 }
-_SINCE = ("since", "after", "from", "starting")
+_SINCE = ("since", "after", "starting")
+# "between 2019 and 2021", "in 2020-2025", "from 2018 to 2020": a span of whole years
+_YEAR_RANGE = re.compile(
+    r"\b(?:between\s+|from\s+)?(19\d{2}|20\d{2})\s*(?:-|–|to|and|until|through)\s*(19\d{2}|20\d{2})\b", re.I
+)
+# Clinical shorthand a clinician types, spelled out the way the record names it.
+ABBREVIATIONS = {
+    "bp": "blood pressure",
+    "sbp": "systolic blood pressure",
+    "dbp": "diastolic blood pressure",
+    "a1c": "HbA1c",
+    "ldl-c": "LDL cholesterol",
+    "hr": "heart rate",
+    "wt": "body weight",
+    "dx": "diagnosis",
+    "rx": "prescription",
+    "meds": "medications",
+}
+_ABBREVIATION = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b", re.I)
+
+
+def expand_abbreviations(text: str) -> str:
+    """Spell out common clinical shorthand (BP, A1c, meds) before the question is encoded."""
+    return _ABBREVIATION.sub(lambda m: ABBREVIATIONS[m.group(1).lower()], text)
+
+
 _BEFORE = ("before", "until", "prior to", "up to", "by")
 
 
@@ -73,7 +98,12 @@ def _window_for(text: str, start_idx: int, start: str, end: str, matched: str) -
 
 
 def find_date_window(text: str) -> DateWindow | None:
-    """The first date in ``text`` as a window: a day, a month or a year."""
+    """The first date in ``text`` as a window: a day, a month, a year or a span of years."""
+    m = _YEAR_RANGE.search(text)
+    if m and int(m.group(1)) <= int(m.group(2)):
+        return DateWindow(
+            start=f"{m.group(1)}-01-01", end=f"{m.group(2)}-12-31", relation="on", text=m.group(0)
+        )
     m = _ISO.search(text)
     if m:
         day = m.group(0)
@@ -124,6 +154,7 @@ class QuestionEncoder:
         self._lock = threading.Lock()
 
     def encode(self, text: str) -> QuestionFeatures:
+        text = expand_abbreviations(text)
         vector, tokens = self.vectors([text])[0]
         return QuestionFeatures(
             text=text,

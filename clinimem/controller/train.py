@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
-from clinimem.controller.question import QuestionFeatures, find_count, find_date_window
+from clinimem.controller.question import QuestionFeatures, expand_abbreviations, find_count, find_date_window
 from clinimem.controller.slots import concept_key
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,8 @@ def encode_questions(texts: Sequence[str]) -> dict[str, QuestionFeatures]:
     features: dict[str, QuestionFeatures] = {}
     for start in range(0, len(unique), 128):
         chunk = unique[start : start + 128]
-        for text, (vector, tokens) in zip(chunk, encoder.vectors(chunk), strict=True):
+        expanded = [expand_abbreviations(text) for text in chunk]
+        for text, (vector, tokens) in zip(chunk, encoder.vectors(expanded), strict=True):
             features[text] = QuestionFeatures(
                 text=text, vector=vector, tokens=tokens, window=find_date_window(text), count=find_count(text)
             )
