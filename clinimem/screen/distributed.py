@@ -34,6 +34,7 @@ from clinimem.screen.local import (
     worker_engine,
 )
 from clinimem.screen.rows import ScreenRow
+from clinimem.screen.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -147,44 +148,49 @@ class RayRunner:
         from ray.exceptions import RayActorError
 
         queue = iter(patient_ids)
-        retry: list[str] = []
-        deaths: dict[str, int] = {}
+        triage = Triage()  # after an actor death, its patients are re-run one at a time
         free = [a for a in self.actors for _ in range(IN_FLIGHT_PER_ACTOR)]
+        slots = len(free)
         pending: dict[Any, tuple[str, Any]] = {}
         while True:
-            while free:
-                patient_id = retry.pop() if retry else next(queue, None)
-                if patient_id is None:
-                    break
+            while free and (patient_id := triage.next(queue, in_flight=len(pending), limit=slots)):
                 actor = free.pop()
                 try:
                     pending[self._submit(actor, patient_id)] = (patient_id, actor)
                 except Exception as err:  # the owner could not read this patient
                     free.append(actor)
+                    triage.finished(patient_id)
                     log.warning("a patient could not be read: %s", error_code(err))
                     log.debug("patient %s could not be read", patient_id, exc_info=True)
                     yield failed_row(self.spec.criteria, patient_id, err, self.spec.system)
             if not pending:
+                if triage.pending_suspects:
+                    continue
                 return
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 patient_id, actor = pending.pop(ref)
                 try:
-                    yield ray.get(ref)
+                    row = ray.get(ref)
                 except RayActorError:
-                    actor = self._replace(actor)
-                    deaths[patient_id] = deaths.get(patient_id, 0) + 1
-                    if deaths[patient_id] >= 2:
-                        log.warning("a patient was in flight when two actors died: reported as failed")
-                        yield failed_row(
-                            self.spec.criteria, patient_id, "a Ray screening actor died", self.spec.system
-                        )
-                    else:
-                        retry.append(patient_id)
+                    free.append(self._replace(actor))
+                    if not triage.died(patient_id):
+                        continue  # a suspect: sent again, alone
+                    log.warning("a patient killed the Ray actor screening it: reported as failed")
+                    row = failed_row(
+                        self.spec.criteria,
+                        patient_id,
+                        "the Ray screening actor died on this patient",
+                        self.spec.system,
+                    )
                 except Exception as err:  # a task error the actor could not turn into a row
+                    free.append(actor)
                     log.warning("a patient failed on Ray: %s", error_code(err))
-                    yield failed_row(self.spec.criteria, patient_id, err, self.spec.system)
-                free.append(actor)
+                    row = failed_row(self.spec.criteria, patient_id, err, self.spec.system)
+                else:
+                    free.append(actor)
+                triage.finished(patient_id)
+                yield row
 
     def _replace(self, dead: Any) -> Any:
         """The fresh actor in place of a dead one; its other in-flight patients fail and come here too."""

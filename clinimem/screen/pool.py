@@ -11,8 +11,9 @@ sends only ids.
 
 Workers start with ``spawn`` (no fork of a process holding Qdrant and torch
 state) and ignore Ctrl-C: the parent stops them. A worker that dies takes
-its in-flight patients with it; they are sent once more to a fresh pool, and
-a patient in flight during two deaths gets an error row.
+its in-flight patients with it; a fresh pool re-runs them one at a time
+(:mod:`clinimem.screen.triage`), and only the one that kills a worker alone
+gets an error row.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from clinimem.screen.local import (
     worker_engine,
 )
 from clinimem.screen.rows import ScreenRow
+from clinimem.screen.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -97,44 +99,44 @@ class ProcessRunner:
 
     def run(self, patient_ids: Iterable[str]) -> Iterator[ScreenRow]:
         queue = iter(patient_ids)
-        retry: list[str] = []
-        deaths: dict[str, int] = {}
+        triage = Triage()
         pending: dict[Future[ScreenRow], str] = {}
         limit = self.workers * IN_FLIGHT_PER_WORKER
         while True:
-            while len(pending) < limit:
-                patient_id = retry.pop() if retry else next(queue, None)
-                if patient_id is None:
-                    break
+            while (patient_id := triage.next(queue, in_flight=len(pending), limit=limit)) is not None:
                 submitted = self._submit(patient_id)
                 if isinstance(submitted, ScreenRow):
+                    triage.finished(patient_id)
                     yield submitted
                 else:
                     pending[submitted] = patient_id
             if not pending:
+                if triage.pending_suspects:
+                    continue
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
                 patient_id = pending.pop(future)
                 try:
-                    yield future.result()
+                    row = future.result()
                 except BrokenProcessPool:
                     broken = True
-                    deaths[patient_id] = deaths.get(patient_id, 0) + 1
-                    if deaths[patient_id] >= 2:
-                        log.warning("a patient was in flight when two workers died: reported as failed")
-                        yield failed_row(
+                    if triage.died(patient_id):
+                        log.warning("a patient killed the worker screening it: reported as failed")
+                        row = failed_row(
                             self.spec.criteria,
                             patient_id,
-                            "a screening worker process died",
+                            "the screening worker process died on this patient",
                             self.spec.system,
                         )
                     else:
-                        retry.append(patient_id)
+                        continue  # a suspect: sent again, alone
                 except Exception as err:  # an error the worker could not turn into a row
                     log.warning("a patient failed in a worker: %s", error_code(err))
-                    yield failed_row(self.spec.criteria, patient_id, err, self.spec.system)
+                    row = failed_row(self.spec.criteria, patient_id, err, self.spec.system)
+                triage.finished(patient_id)
+                yield row
             if broken:
                 log.warning("a screening worker died: starting a fresh pool")
                 self.close()

@@ -34,6 +34,13 @@ class NearestAnswerer:
     def answer(self, memory: PatientMemory, question: str) -> Answer:
         # The kill-and-resume tests slow answering down so that a run is surely killed midway.
         time.sleep(float(os.environ.get("SCREEN_TEST_DELAY", "0")))
+        # The failure tests make one patient raise, or kill the worker process answering it.
+        if memory.patient_id == os.environ.get("SCREEN_TEST_FAIL"):
+            raise RuntimeError("planted failure")
+        if memory.patient_id == os.environ.get("SCREEN_TEST_DIE") and os.getpid() != int(
+            os.environ.get("SCREEN_TEST_PARENT", "0")
+        ):
+            os._exit(3)
         if question not in self._questions:
             self._questions[question] = shared_encoder().encode([question])[0]
         if not len(memory):

@@ -126,3 +126,40 @@ def test_patient_file(tmp_path: Path) -> None:
     assert read_patient_file(path) == ("a1", "a2")
     (tmp_path / "ids.json").write_text('["b1", "b2"]')
     assert read_patient_file(tmp_path / "ids.json") == ("b1", "b2")
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "workers"])
+def test_a_failing_patient_is_reported_and_the_job_goes_on(
+    planted: Cohort, machinery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    victim = planted.by_name("Kai Brennan").patient_id
+    monkeypatch.setenv("SCREEN_TEST_FAIL", victim)
+    out = tmp_path / "rows.jsonl"
+    summary = run_job(ScreenJob(machinery, out, system=NEAREST, store=planted.store, workers=workers))
+    rows = {r["patient_id"]: r for r in read_jsonl(out)}
+    assert summary.complete and len(rows) == len(planted.ids)
+    for name in ("ldl", "hba1c"):
+        assert rows[victim]["criteria"][name]["verdict"] == UNKNOWN
+        assert "RuntimeError: planted failure" in rows[victim]["criteria"][name]["error"]
+    assert rows[victim]["verdict"] == UNKNOWN
+    others = [r for pid, r in rows.items() if pid != victim]
+    assert all(r["criteria"]["ldl"]["error"] is None for r in others)
+
+
+def test_a_worker_that_dies_costs_one_row(
+    planted: Cohort, machinery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    victim = planted.by_name("Kai Brennan").patient_id
+    monkeypatch.setenv("SCREEN_TEST_DIE", victim)  # the worker answering this patient exits
+    monkeypatch.setenv("SCREEN_TEST_PARENT", str(os.getpid()))
+    out = tmp_path / "rows.jsonl"
+    summary = run_job(ScreenJob(machinery, out, system=NEAREST, store=planted.store, workers=2))
+    rows = {r["patient_id"]: r for r in read_jsonl(out)}
+    assert summary.complete and len(rows) == len(planted.ids)
+    assert (
+        rows[victim]["verdict"] == UNKNOWN and "worker process died on this patient" in rows[victim]["error"]
+    )
+    # Patients that were in flight beside it were sent again and screened.
+    assert all(r["error"] is None for pid, r in rows.items() if pid != victim)

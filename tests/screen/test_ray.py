@@ -47,7 +47,11 @@ def is_loopback(address: str) -> bool:
     return (mapped or ip).is_loopback
 
 
-def test_ray_local_stays_on_loopback_and_matches(planted: Cohort, tmp_path: Path, ray_env: None) -> None:
+def test_ray_local_stays_on_loopback_and_matches(
+    planted: Cohort, tmp_path: Path, ray_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
     import ray
 
     from clinimem.screen.distributed import start_ray
@@ -59,6 +63,12 @@ def test_ray_local_stays_on_loopback_and_matches(planted: Cohort, tmp_path: Path
     local = tmp_path / "local.jsonl"
     run_job(ScreenJob(criteria, local, system=NEAREST, store=planted.store))
 
+    # The actor that gets this patient exits (Ray workers take the environment of ray.init).
+    victim = planted.by_name("Kai Brennan").patient_id
+    monkeypatch.setenv("SCREEN_TEST_DIE", victim)
+    monkeypatch.setenv("SCREEN_TEST_PARENT", str(os.getpid()))
+    others = tuple(p for p in planted.ids if p != victim)
+
     before = listening()
     assert start_ray("local", num_cpus=2)
     try:
@@ -69,10 +79,29 @@ def test_ray_local_stays_on_loopback_and_matches(planted: Cohort, tmp_path: Path
         assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}
 
         out = tmp_path / "ray.jsonl"
-        job = ScreenJob(criteria, out, system=NEAREST, store=planted.store, ray="local", workers=2)
+        job = ScreenJob(
+            criteria, out, system=NEAREST, patients=others, store=planted.store, ray="local", workers=2
+        )
         summary = run_job(job)
-        assert summary.complete and summary.screened == len(planted.ids)
+        assert summary.complete and summary.screened == len(others)
+
+        # An actor dies on the victim: a fresh actor takes over, the patients beside it are re-run.
+        died = tmp_path / "died.jsonl"
+        job = ScreenJob(
+            criteria,
+            died,
+            system=NEAREST,
+            patients=(victim, *others[:5]),
+            store=planted.store,
+            ray="local",
+            workers=2,
+        )
+        assert run_job(job).complete
     finally:
         ray.shutdown()
     expected = {r["patient_id"]: r for r in map(json.loads, local.read_text().splitlines())}
-    assert {r["patient_id"]: r for r in map(json.loads, out.read_text().splitlines())} == expected
+    rows = {r["patient_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows == {p: expected[p] for p in others}
+    rows = {r["patient_id"]: r for r in map(json.loads, died.read_text().splitlines())}
+    assert "actor died on this patient" in rows.pop(victim)["error"]
+    assert rows == {p: expected[p] for p in others[:5]}
