@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -339,23 +341,26 @@ class MemoryStore:
             for entry in entries:
                 if entry.concept not in as_lists:
                     as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
-            for start in range(0, len(entries), _UPSERT_BATCH):
-                chunk = entries[start : start + _UPSERT_BATCH]
-                self.client.upsert(
-                    self.entries_collection,
-                    models.Batch(
-                        ids=[e.entry_id for e in chunk],
-                        vectors=[as_lists[e.concept] for e in chunk],
-                        payloads=[_payload(e, sources.get(e.entry_id)) for e in chunk],
-                    ),
-                    wait=True,
-                )
-            if deletes:
-                self.client.delete(
-                    self.entries_collection,
-                    points_selector=models.PointIdsList(points=sorted(deletes)),
-                    wait=True,
-                )
+            # Entries first (committed when the block ends), manifests after: a crash in
+            # between leaves entries without a manifest, which the next load rewrites.
+            with self._one_commit(self.entries_collection):
+                for start in range(0, len(entries), _UPSERT_BATCH):
+                    chunk = entries[start : start + _UPSERT_BATCH]
+                    self.client.upsert(
+                        self.entries_collection,
+                        models.Batch(
+                            ids=[e.entry_id for e in chunk],
+                            vectors=[as_lists[e.concept] for e in chunk],
+                            payloads=[_payload(e, sources.get(e.entry_id)) for e in chunk],
+                        ),
+                        wait=True,
+                    )
+                if deletes:
+                    self.client.delete(
+                        self.entries_collection,
+                        points_selector=models.PointIdsList(points=sorted(deletes)),
+                        wait=True,
+                    )
             if manifests:
                 self.client.upsert(
                     self.patients_collection,
@@ -370,6 +375,34 @@ class MemoryStore:
             stats.entries_written = len(entries)
             stats.entries_deleted = len(deletes)
         return stats
+
+    @contextmanager
+    def _one_commit(self, collection: str) -> Iterator[None]:
+        """In embedded mode, commit a collection's sqlite file once for the block, not once per point.
+
+        qdrant-client's local mode wraps every point it persists in its own
+        transaction; those commits were a third of the write time. Within the
+        block its connection is handed over behind a proxy whose ``with`` does not
+        commit; the block's end commits once (also after an error, so the file
+        keeps what memory holds, as per-point commits did). Best effort: it reaches
+        into qdrant-client internals and does nothing when they look different.
+        """
+        persistence = connection = None
+        if self.is_local:
+            try:
+                persistence = self.client._client.collections[collection].storage
+                connection = persistence.storage
+            except (AttributeError, KeyError):
+                persistence = None
+        if persistence is None or not isinstance(connection, sqlite3.Connection):
+            yield
+            return
+        persistence.storage = _CommitLater(connection)
+        try:
+            yield
+        finally:
+            persistence.storage = connection
+            connection.commit()
 
     def _read_patient_points(self, patient_ids: list[str]) -> dict[str, dict[str, Any]]:
         points = self.client.retrieve(
@@ -526,6 +559,22 @@ def close_shared_stores() -> None:
         _SHARED.clear()
     for store in stores:
         store.close()
+
+
+class _CommitLater:
+    """A sqlite connection whose ``with`` block does not commit (see ``MemoryStore._one_commit``)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self._connection
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
 
 
 def _retract(

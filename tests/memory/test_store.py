@@ -275,3 +275,21 @@ def test_source_json_of_the_current_version_is_kept(tmp_path, new_store) -> None
     assert store.source_resource("Observation/a1c") == newer
     assert store.source_resource("Observation/bp1")["component"][1]["valueQuantity"]["value"] == 91.0
     assert store.source_resource("Observation/none") is None
+
+
+def test_writes_are_on_disk_when_the_store_is_reopened(tmp_path, new_store) -> None:
+    """Entries, removals and manifests written by a load survive closing and reopening the folder."""
+    location = new_store()
+    first_version(tmp_path, location)
+    load(tmp_path, location, "v2", bp_panel("bp1", 150.0, None, encounter_id="e1", last_updated=NEW))
+    store = shared_store(location)
+    ids, entries = store.entry_ids(), store.entries("p1")
+    release_shared_store(store)
+
+    reopened = MemoryStore(location)
+    try:
+        assert reopened.entry_ids() == ids and BP_DIASTOLIC not in ids
+        assert reopened.entries("p1") == entries
+        assert reopened.patient("p1").entries == 5
+    finally:
+        reopened.close()
