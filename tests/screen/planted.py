@@ -79,7 +79,8 @@ def build_patient(
     """A patient with one check-up a year from ``first_year``; the i-th value of each series at visit i.
 
     ``drugs`` maps a drug name of the synth vocabulary (``metformin``, ``insulin``,
-    ``simvastatin``, ``atorvastatin``) to the visit index at which it was started.
+    ``simvastatin``, ``atorvastatin``) to the check-up after which it was started,
+    at a follow-up visit 40 days later.
     Series shorter than the visits leave the later visits without that test.
     """
     pid = _id("patient", name)
@@ -117,9 +118,25 @@ def build_patient(
             if i < len(values):
                 resource = _observation(patient, enc, test, start + timedelta(minutes=12), values[i])
                 patient.series.setdefault(test.concept.name, []).append((resource, values[i]))
-        for drug_name, visit in (drugs or {}).items():
-            if visit == i:
-                patient.drugs[drug_name] = _medication(patient, enc, drug_table[drug_name], start)
+        started = [name for name, visit in (drugs or {}).items() if visit == i]
+        if started:
+            # Drugs are started at a follow-up visit of their own, weeks after the check-up,
+            # so that "the last eGFR before metformin was started" is not a same-day tie.
+            when = start + timedelta(days=40)
+            follow_up = _id(pid, "follow-up", i)
+            patient.add(
+                {
+                    "resourceType": "Encounter",
+                    "id": follow_up,
+                    "status": "finished",
+                    "class": {"system": f"{TERMINOLOGY}/v3-ActCode", "code": "AMB"},
+                    "type": [_codeable(v.ENC_FOLLOWUP)],
+                    "subject": _ref(pid),
+                    "period": {"start": _iso(when), "end": _iso(when + timedelta(minutes=20))},
+                }
+            )
+            for drug_name in started:
+                patient.drugs[drug_name] = _medication(patient, follow_up, drug_table[drug_name], when)
     return patient
 
 
