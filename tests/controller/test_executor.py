@@ -1,0 +1,85 @@
+"""The executor computes answers from the chosen evidence only, by the harness's rules."""
+
+from clinimem.controller.executor import Plan, execute, trend_label
+from clinimem.controller.question import DateWindow
+from clinimem.memory.entry import MemoryEntry
+
+
+def lab(value: float, day: str, n: int, code: str = "4548-4") -> MemoryEntry:
+    return MemoryEntry(
+        patient_id="p1",
+        kind="observation",
+        resource=f"Observation/o{n}",
+        path="$",
+        text=f"HbA1c {value} %",
+        concept="laboratory: HbA1c",
+        time=f"{day}T10:00:00+00:00",
+        code=code,
+        display="HbA1c",
+        value=value,
+        unit="%",
+        status="final",
+        encounter=f"Encounter/e{n}",
+    )
+
+
+def med(name: str, day: str, n: int, status: str = "active", end: str | None = None) -> MemoryEntry:
+    return MemoryEntry(
+        patient_id="p1",
+        kind="medication",
+        resource=f"MedicationRequest/m{n}",
+        path="$",
+        text=f"{name}: {status}",
+        concept=f"medication: {name}",
+        time=f"{day}T10:00:00+00:00",
+        end_time=end,
+        display=name,
+        status=status,
+        encounter=f"Encounter/e{n}",
+    )
+
+
+ENTRIES = (
+    lab(8.1, "2015-01-10", 1),
+    lab(7.6, "2016-01-10", 2),
+    med("metformin", "2016-01-10", 3),
+    lab(7.0, "2017-01-10", 4),
+    lab(6.8, "2018-01-10", 5),
+    med("lisinopril", "2017-06-01", 6, status="stopped"),
+)
+SERIES = (0, 1, 3, 4)
+
+
+def run(op, kind, evidence=SERIES, anchor=None, window=None, count=None, question=""):
+    return execute(Plan(op, kind, tuple(evidence), anchor, window, count, question), ENTRIES)
+
+
+def test_first_last_and_dates_come_from_the_cited_entry():
+    last = run("last", "value")
+    assert last.value.value == 6.8 and last.value.unit == "%" and last.cited == (4,)
+    first = run("first", "date")
+    assert first.value.value == "2015-01-10" and first.cited == (0,)
+
+
+def test_before_and_after_an_event_cite_the_event_too():
+    before = run("before", "value", anchor=2)
+    assert before.value.value == 8.1  # same-day result is not "before" (day granularity)
+    assert set(before.cited) == {0, 2}
+    after = run("after", "value", anchor=2)
+    assert after.value.value == 7.0
+
+
+def test_window_count_list_trend():
+    since = DateWindow("2016-01-01", "2016-12-31", "since", "2016")
+    assert run("count", "count", window=since).value.value == 3
+    assert run("trend", "trend", count=3).value.value == "decreasing"
+    assert run("list", "list", evidence=(2, 5)).value.value == ["lisinopril", "metformin"]
+    assert trend_label([100.0, 104.0]) == "stable" and trend_label([100.0, 106.0]) == "increasing"
+
+
+def test_current_medication_check_and_abstention():
+    assert run("exists", "boolean", evidence=(2,)).value.value is True
+    assert run("exists", "boolean", evidence=(5,)).value.value is False
+    assert run("last", "value", evidence=()) is None  # nothing chosen: abstain
+    assert run("abstain", "none") is None
+    assert run("before", "value", anchor=None) is None  # no event to read before

@@ -1,0 +1,35 @@
+"""The question pass: date windows, counts and shorthand the executor relies on."""
+
+from clinimem.controller.question import expand_abbreviations, find_count, find_date_window
+
+
+def test_day_month_year_and_range_windows():
+    day = find_date_window("What was her HbA1c on 2014-03-02?")
+    assert (day.start, day.end, day.relation) == ("2014-03-02", "2014-03-02", "on")
+    month = find_date_window("Which drugs were started in March 2016?")
+    assert (month.start, month.end) == ("2016-03-01", "2016-03-31")
+    since = find_date_window("How many HbA1c measurements since 2015?")
+    assert (since.start, since.relation) == ("2015-01-01", "since")
+    span = find_date_window("Which conditions were diagnosed between 2019 and 2021?")
+    assert (span.start, span.end, span.relation) == ("2019-01-01", "2021-12-31", "on")
+    assert find_date_window("Which new conditions appeared in 2020-2025?").end == "2025-12-31"
+
+
+def test_from_a_date_means_on_that_date():
+    assert find_date_window("Tell me her BMI from 2017-04-04.").relation == "on"
+
+
+def test_no_date_no_window_and_counts():
+    assert find_date_window("What is her latest LDL?") is None
+    assert find_count("over the last 3 results") == 3
+    assert find_count("across the most recent four readings") == 4
+    assert find_count("what is the trend of her LDL") is None
+
+
+def test_shorthand_is_spelled_out_as_words_only():
+    assert (
+        expand_abbreviations("On 2025-08-15, what was her BP?")
+        == "On 2025-08-15, what was her blood pressure?"
+    )
+    assert expand_abbreviations("List her meds") == "List her medications"
+    assert expand_abbreviations("BPH history") == "BPH history"  # not inside another word
