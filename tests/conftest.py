@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+# No telemetry from test runs either: a test module may import haystack or gradio before clinimem.
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SYNTHEA_DIR = Path(os.environ.get("CLINIMEM_SYNTHEA_DIR") or DATA_DIR / "synthea-r4")
 OTHER_VERSIONS_DIR = SYNTHEA_DIR.parent / "other-versions"

@@ -194,7 +194,13 @@ def build_app(
             return "// The source record of this entry cannot be read."
         if resource is None:
             return f"// {row.resource}: the source JSON of this entry is not stored."
-        return json.dumps(resource, indent=2, ensure_ascii=False)
+        # The store keeps canonical (key-sorted) JSON; a reader expects what and whose on top.
+        head = {
+            key: resource[key]
+            for key in ("resourceType", "id", "subject", "patient", "encounter")
+            if key in resource
+        }
+        return json.dumps({**head, **resource}, indent=2, ensure_ascii=False)
 
     # -- layout ---------------------------------------------------------------------------------
 
