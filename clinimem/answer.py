@@ -11,6 +11,21 @@ from typing import Any
 from clinimem.memory.entry import MemoryEntry
 
 ANSWER_KINDS = ("value", "date", "boolean", "count", "list", "trend", "text", "none")
+# What a question asks to compute: the controller's operation head and the harness's gold ``op``.
+OPS = (
+    "lookup",
+    "first",
+    "last",
+    "before",
+    "after",
+    "at_visit",
+    "trend",
+    "count",
+    "list",
+    "exists",
+    "compare",
+    "abstain",
+)
 TRENDS = ("increasing", "decreasing", "stable")
 
 

@@ -20,23 +20,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from clinimem.answer import ANSWER_KINDS, OPS
 from clinimem.controller.slots import KIND_INDEX, MAX_RANK, N_NUMERIC, STATUS_INDEX
-
-OPS = (
-    "lookup",
-    "first",
-    "last",
-    "before",
-    "after",
-    "at_visit",
-    "trend",
-    "count",
-    "list",
-    "exists",
-    "compare",
-    "abstain",
-)
-ANSWER_KINDS = ("value", "date", "boolean", "count", "list", "trend", "text", "none")
 
 
 @dataclass

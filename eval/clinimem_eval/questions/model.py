@@ -8,22 +8,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clinimem.answer import ANSWER_KINDS, OPS
+
 CATEGORIES = ("lookup", "temporal", "multihop", "trend", "aggregation", "update", "abstention")
-OPS = (
-    "lookup",
-    "first",
-    "last",
-    "before",
-    "after",
-    "at_visit",
-    "trend",
-    "count",
-    "list",
-    "exists",
-    "compare",
-    "abstain",
-)
-GOLD_KINDS = ("value", "date", "boolean", "count", "list", "trend", "text", "none")
+GOLD_KINDS = ANSWER_KINDS
 SPLITS = ("train", "test")
 
 
