@@ -21,6 +21,29 @@ Rates count every resource read (``LoadReport.total_seen``, billing and
 directory resources included, as ``clinimem ingest`` does). The goal:
 >= 2,000 resources/s on 2 cores, and 10x the naive path. ``--profile`` runs
 cProfile over the warm load and prints where the time goes.
+
+Measured 2026-11-25 (``--patients 200 --naive-files 25``), 2-core machine shared
+with other jobs (load average 6-8, so wall times run 2-3x over CPU times; the
+res/cpu-s column is what one idle core does):
+
+===========  ======  =========  =======  =====  =========  ==========================
+data set     mode    resources  entries  res/s  res/cpu-s  note
+===========  ======  =========  =======  =====  =========  ==========================
+synthea-23   cold        7,023    5,922    192        475  351 concepts embedded
+synthea-23   warm        7,023    5,922    867      2,281
+synthea-23   reload      7,023        0  1,400      3,524
+synthea-23   naive       7,023    5,922     26         68  5,922 texts embedded
+synth-200    cold       38,134   67,385    379        907  167 concepts embedded
+synth-200    warm       38,134   67,385    480      1,247
+synth-200    reload     38,134        0  1,085      2,888
+synth-200    naive       4,879    8,601     17         39  first 25 of 200 files
+===========  ======  =========  =======  =====  =========  ==========================
+
+Warm CPU by stage (cProfile shares): Synthea: FHIR read + R4B validation 53%,
+embedded-Qdrant write 32%, mapping 10%. Synthetic (notes, 1.8 entries a
+resource): write 44% (qdrant-client local mode: a JSON round trip, a pickle and a
+sqlite row per point, and two O(n) ``np.append`` per new point), read +
+validation 35%, mapping 20% (of which the spaCy note reader 12%).
 """
 
 from __future__ import annotations
