@@ -27,8 +27,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PATIENT = ("schimmel", "Patria Schimmel")
-MAIN_QUESTION = "What was the most recent body mass index?"
-TREND_QUESTION = "Has the body weight been increasing?"
+MAIN_QUESTION = "What was her most recent BMI?"
+TREND_QUESTION = "How has her body weight trended over the last 3 results?"
 
 
 def open_patient(page: Page, url: str) -> None:

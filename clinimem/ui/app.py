@@ -33,8 +33,8 @@ from clinimem.ui.login import parse_auth  # noqa: E402
 log = logging.getLogger("clinimem.ui")
 
 EXAMPLE_QUESTIONS = (
-    "What was the most recent body mass index?",
-    "Has the body weight been increasing?",
+    "What was her most recent BMI?",
+    "How has her body weight trended over the last 3 results?",
     "What medications is the patient taking?",
     "Does the patient have hypertension?",
     "When was the last visit?",

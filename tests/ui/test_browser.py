@@ -105,7 +105,10 @@ def test_messages_instead_of_errors(page, patients: dict[str, str]) -> None:  # 
     assert json.dumps(patients)  # the fixture ran: the store held the sample patients
 
 
-TREND_QUESTIONS = ("Has the body weight been increasing?", "Has the body mass index been increasing?")
+TREND_QUESTIONS = (
+    "How has her body weight trended over the last 3 results?",
+    "Has the body weight been increasing?",
+)
 
 
 def test_trend_answer_plots_values_and_timeline_on_demand(page, ui_engine, patients: dict[str, str]) -> None:  # noqa: ANN001
