@@ -77,7 +77,7 @@ def test_short_training_on_task1_beats_chance(babi_dir: Path) -> None:
     train_samples, test_samples = load_task(babi_dir, 1)
     # 10 epochs x 29 batches = 290 steps; six locations, so chance is ~83% error.
     result, _model, _vocab = train(train_samples, test_samples[:300], _tiny(seed=0))
-    assert result.test_error[1] < 0.4, result.test_error
+    assert result.test_error[1] < 0.2, result.test_error  # measured: 1%
 
 
 def test_training_is_deterministic_per_seed(babi_dir: Path) -> None:

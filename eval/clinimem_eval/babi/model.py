@@ -2,9 +2,10 @@
 
 The hops are :class:`clinimem.controller.model.HopBlock`, the very module the
 clinical controller stacks: each hop the state attends over the question's
-tokens, then reads the memory slots with softmax attention and updates itself.
-What differs from the clinical controller is only what feeds it: instead of
-MiniLM vectors and clinical slot features, words have learned embeddings and
+tokens, then reads the memory slots with softmax attention (learned query/key
+plus the ``match`` input times a learned gain) and updates itself. What differs
+from the clinical controller is what feeds it: instead of MiniLM vectors and
+clinical slot features, words have learned embeddings and
 
 * a memory slot is one story sentence: a bag of its word embeddings weighted
   by MemN2N's position encoding (Sukhbaatar et al. 2015, section 4.1), plus a
@@ -12,11 +13,16 @@ MiniLM vectors and clinical slot features, words have learned embeddings and
 * the question tokens (for the hops' question attention) are the same word
   embeddings plus a learned position; the initial state is the question's
   position-encoded bag of words, as MemN2N's ``u``;
-* the answer is a softmax over the answer vocabulary from the final state.
+* ``match`` (in the clinical controller: the lexical match of the question to
+  each entry) is the weighted count of words a sentence shares with the
+  question and, from hop 2 on, with what the previous hop read;
+* after each hop, slots add an encoding of where they stand in time relative
+  to what that hop read (the clinical controller does this after hop 1);
+* the answer is one softmax over the vocabulary (plus the joined multi-word
+  answers of tasks 8 and 19) from the final state.
 
-HopBlock's ``match`` input, which in the clinical controller carries the
-lexical match of the question's tokens to each entry, carries here the
-(learned-weight) count of question words found in each sentence.
+No supporting fact is ever a label here unless ``attention_loss`` is set in
+training (a separate, strongly supervised variant).
 """
 
 from __future__ import annotations

@@ -97,7 +97,9 @@ def run_sweep(
         # spawn, not fork: a forked torch with threads already started can deadlock
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=ctx) as pool:
-            futures = [(k, g, pool.submit(_job, str(data_dir), g, tcfg)) for k, g, tcfg in jobs]
+            # the most hops first: the longest jobs start first, so the pool ends together
+            by_cost = sorted(jobs, key=lambda job: -job[0])
+            futures = [(k, g, pool.submit(_job, str(data_dir), g, tcfg)) for k, g, tcfg in by_cost]
             for k, group, future in futures:
                 record(k, group, future.result())
     return SweepResult(

@@ -7,10 +7,15 @@ k-th supporting fact: a separate, clearly labelled variant, never the main table
 Tricks from the paper: position encoding (in the model), random noise on the
 temporal index (``time_noise``: each sentence's recency is pushed back by
 randomly inserted empty memories, ~10%), and 10% of the training questions held
-out for choosing the best epoch. Linear start would need a softmax switch
-inside HopBlock, and the pre-norm hops with Adam train without it.
+out for choosing the best epoch. In place of linear start (which would need a
+softmax switch inside HopBlock, and did not help here), a staged start of the
+same spirit: for ``attention_start_epochs`` the hops attend by the lexical
+match alone, and until ``ffn_start_epochs`` their feed-forward layers are held
+at zero (see ``BabiMemN2N.set_attention_trainable`` / ``set_ffn_trainable``).
+AdamW with warm-up and cosine decay stands in for MemN2N's SGD with halving.
 
-Deterministic per seed for a fixed ``threads``.
+Deterministic per seed for a fixed ``threads`` (the sweep's worker processes
+reproduce a single process's numbers exactly).
 """
 
 from __future__ import annotations
