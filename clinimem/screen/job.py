@@ -37,6 +37,10 @@ class ScreenJob:
     ``workers``: 0 screens in this process; N > 0 uses N local processes (or N
     Ray actors with ``ray``). ``ray``: ``"local"`` or a cluster address.
     ``patients``: ids, or None for every patient in the memory.
+
+    Worker processes start with ``spawn``, which imports the calling script
+    again: a script that runs a job with workers needs the usual
+    ``if __name__ == "__main__":`` guard (the CLI has it).
     """
 
     criteria: Criteria
@@ -147,6 +151,7 @@ def run_job(job: ScreenJob) -> JobSummary:
     """Run (or resume) a screening job; returns its summary. Ctrl-C leaves a resumable output."""
     started = time.perf_counter()
     fmt = output_format(job.out)
+    _check_system(job.system)  # before opening the store, which can take minutes
     criteria = job.criteria
     for problem in criteria.errors:
         log.warning("criteria %s: %s", criteria.name, problem)
@@ -161,7 +166,6 @@ def run_job(job: ScreenJob) -> JobSummary:
     store = settings.open_store()
     # The driver needs no answering system when workers answer; it reads the store only.
     engine = Clinimem(store, system=job.system)
-    _check_system(job.system)
     patients = job.patients if job.patients is not None else tuple(p.patient_id for p in store.patients())
     patients = tuple(dict.fromkeys(patients))
     todo = [p for p in patients if p not in done]
