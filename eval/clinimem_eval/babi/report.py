@@ -17,11 +17,19 @@ MEMN2N_1K: dict[int, float] = {
 MEMN2N_LABEL = "MemN2N 1k (PE LS RN joint, 3 hops)"
 
 
+def _mode(result: SweepResult) -> str:
+    """'joint' or 'per task', marked when hop attention was supervised by the supporting facts."""
+    mode = "joint" if result.config.get("joint") else "per task"
+    if result.config.get("train", {}).get("attention_loss", 0) > 0:
+        mode += ", supporting facts supervised"
+    return mode
+
+
 def markdown_table(result: SweepResult) -> str:
     """Per-task test error (%) for each hop count, beside MemN2N; mean error and failed tasks at the foot."""
     hops = sorted(result.errors)
     tasks = sorted(next(iter(result.errors.values())))
-    mode = "joint" if result.config.get("joint") else "per task"
+    mode = _mode(result)
     head = ["task", MEMN2N_LABEL, *(f"clinimem {k} hop{'s' if k > 1 else ''} ({mode})" for k in hops)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for t in tasks:
@@ -56,7 +64,7 @@ def plot(result: SweepResult, path: Path) -> Path:
     series = [(MEMN2N_LABEL, [MEMN2N_1K[t] for t in tasks], "0.6")]
     colors = ["#9ecae1", "#4292c6", "#08519c", "#08306b"]
     for i, k in enumerate(hops):
-        label = f"clinimem {k} hop{'s' if k > 1 else ''} (mean {100 * result.mean_error(k):.1f}%)"
+        label = f"clinimem {k} hop{'s' if k > 1 else ''}, {_mode(result)} (mean {100 * result.mean_error(k):.1f}%)"
         series.append((label, [100 * result.errors[k][t] for t in tasks], colors[i % len(colors)]))
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(tasks) + 2), 4.0))
