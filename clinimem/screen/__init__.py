@@ -11,7 +11,8 @@ Modules: :mod:`~clinimem.screen.criteria` (the YAML file),
 :mod:`~clinimem.screen.evaluate` (one patient), :mod:`~clinimem.screen.rows`,
 :mod:`~clinimem.screen.output` (resumable journal, CSV, parquet),
 :mod:`~clinimem.screen.local`, :mod:`~clinimem.screen.pool` and
-:mod:`~clinimem.screen.distributed` (in-process, processes, Ray), and
+:mod:`~clinimem.screen.distributed` (in-process, processes, Ray),
+:mod:`~clinimem.screen.triage` (which patient killed a worker), and
 :mod:`~clinimem.screen.job` (all of it together).
 """
 
