@@ -26,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--per-patient", type=int, default=30, help="questions drawn per patient (default 30)"
     )
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument(
+        "--notes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train on the harness's note questions (default on)",
+    )
     parser.add_argument("--hops", type=int, default=2)
     parser.add_argument(
         "--train-seed", type=int, default=0, help="seed of the model's initialisation and order"
@@ -57,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_sources([str(b) for b in bundles], store_location=str(work / "store"))
     print(f"{len(bundles)} patients, {loaded.report.total_loaded} resources loaded in {loaded.seconds:.1f} s")
     questions = generate_for_patients(
-        bundles, seed=args.seed, per_patient=args.per_patient, all_phrasings=True
+        bundles, seed=args.seed, per_patient=args.per_patient, all_phrasings=True, notes=args.notes
     )
     train_questions = [q for q in questions if q.split == "train"]
     print(
@@ -91,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         "patients": args.patients,
         "patient_seed": args.seed,
         "per_patient": args.per_patient,
+        "notes": args.notes,
         "examples": len(examples),
         "train_seconds": round(log.seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),

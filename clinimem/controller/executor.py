@@ -7,6 +7,7 @@ network never writes a number. When the evidence cannot support the operation
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from clinimem.answer import AnswerValue
@@ -150,8 +151,10 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
     last vs first beyond 5 %; compare = latest vs the one before; count = distinct
     resources; list = distinct names, sorted).
     """
-    if plan.op == "abstain" or plan.kind == "none" or not plan.evidence:
+    if plan.op == "abstain" or plan.kind == "none":
         return None
+    if not plan.evidence:
+        return _no_family_mention(plan, entries)
     op, kind = plan.op, plan.kind
     chosen = _by_time(entries, [i for i in plan.evidence if i != plan.anchor or op not in ANCHORED_OPS])
     if plan.window is not None:
@@ -227,6 +230,8 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
             verdict = _numeric(latest) > _numeric(previous)  # type: ignore[operator]
             text = f"{'Yes' if verdict else 'No'}: {latest.text} ({_day(latest)}) after {previous.text} ({_day(previous)})"
             return Result(AnswerValue(text=text, kind="boolean", value=verdict), (numbers[-2], numbers[-1]))
+        if all(entries[i].kind == "note" for i in chosen):
+            return _from_notes(plan, entries, chosen)
         latest = entries[chosen[-1]]
         if latest.kind == "condition":
             verdict = is_resolved(latest)
@@ -253,3 +258,42 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
         pick = numbers[0] if op in ("first", "after") else numbers[-1]
     value = _value_answer(entries[pick], kind)
     return Result(value, (pick,) + anchored) if value else None
+
+
+# A note mention says something of the patient only without these flags ("Denies chest pain",
+# "Return if chest pain develops", "Mother with breast cancer", "Possible asthma").
+NOT_THE_PATIENTS = frozenset({"negated", "hypothetical", "family", "uncertain"})
+FAMILY_QUESTION = re.compile(r"\bfamily\b", re.IGNORECASE)
+
+
+def is_family_question(question: str) -> bool:
+    """Whether a yes/no question asks about the family's history rather than the patient's."""
+    return bool(FAMILY_QUESTION.search(question))
+
+
+def _from_notes(
+    plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry], chosen: list[int]
+) -> Result:
+    """A yes/no read from note mentions: a negated, hypothetical or uncertain mention never
+    supports a "yes", and a family mention supports only a family-history "yes"."""
+    if is_family_question(plan.question or ""):
+        support = [i for i in chosen if "family" in entries[i].flags]
+    else:
+        support = [i for i in chosen if not NOT_THE_PATIENTS & set(entries[i].flags)]
+    cited = tuple(support) or tuple(chosen)
+    said = entries[cited[-1]]
+    quoted = f"'{said.text}' ({_day(said)})" if _day(said) else f"'{said.text}'"
+    text = f"{'Yes' if support else 'No'}: {quoted}"
+    return Result(AnswerValue(text=text, kind="boolean", value=bool(support)), cited)
+
+
+def _no_family_mention(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Result | None:
+    """ "Any family history of X?" where the notes record a family history without X: "no",
+    citing nothing (nothing in the record is about X). Without any family history in the
+    notes the record cannot tell, and the answer abstains."""
+    if plan.op != "exists" or plan.kind != "boolean" or not is_family_question(plan.question or ""):
+        return None
+    if not any(e.kind == "note" and "family" in e.flags for e in entries):
+        return None
+    text = "No: the family history in the notes does not mention it"
+    return Result(AnswerValue(text=text, kind="boolean", value=False), ())

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinimem_eval.metrics import summarize
-from clinimem_eval.questions.model import CATEGORIES
 
 if TYPE_CHECKING:
     from clinimem_eval.harness import EvalResult
@@ -25,15 +24,18 @@ def write_plots(result: EvalResult, out: Path, section: str = "synthetic") -> li
         return []
     written = []
 
+    from clinimem_eval.report import asked_categories
+
+    categories = asked_categories([r for r in result.results if r.section == section])
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.8 / len(systems)
-    x = np.arange(len(CATEGORIES) + 1)
+    x = np.arange(len(categories) + 1)
     for i, system in enumerate(systems):
         rows = result.of(section, system)
-        values = [summarize([r.score for r in rows if r.question.category == c]).accuracy for c in CATEGORIES]
+        values = [summarize([r.score for r in rows if r.question.category == c]).accuracy for c in categories]
         values.append(summarize([r.score for r in rows]).accuracy)
         ax.bar(x + (i - (len(systems) - 1) / 2) * width, [100 * v for v in values], width, label=system)
-    ax.set_xticks(x, [*CATEGORIES, "overall"])
+    ax.set_xticks(x, [*categories, "overall"])
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 105)
     ax.set_title(f"Answer accuracy by category ({section})")

@@ -83,3 +83,61 @@ def test_current_medication_check_and_abstention():
     assert run("last", "value", evidence=()) is None  # nothing chosen: abstain
     assert run("abstain", "none") is None
     assert run("before", "value", anchor=None) is None  # no event to read before
+
+
+def note(concept: str, n: int, flags: tuple[str, ...] = (), sentence: str = "") -> MemoryEntry:
+    return MemoryEntry(
+        patient_id="p1",
+        kind="note",
+        resource=f"DocumentReference/d{n}",
+        path=f"$.content[0].attachment#mention[{n}]",
+        text=sentence or concept,
+        concept=f"note mention: {concept}",
+        time=f"2019-0{n}-01T10:00:00+00:00",
+        display=concept,
+        category="finding",
+        flags=flags,
+        span=(0, len(concept)),
+    )
+
+
+NOTES = (
+    note("chest pain", 1, ("negated",), "Denies chest pain."),
+    note("chest pain", 2, ("hypothetical",), "Return if chest pain develops."),
+    note("breast cancer", 3, ("family",), "Mother with breast cancer."),
+    note("cough", 4, (), "Reports a dry cough."),
+    note("asthma", 5, ("uncertain",), "Possible asthma."),
+)
+
+
+def ask_notes(question: str, evidence: tuple[int, ...], entries=NOTES):
+    return execute(Plan("exists", "boolean", evidence, None, None, None, question), entries)
+
+
+def test_a_negated_or_hypothetical_mention_never_supports_a_yes():
+    denied = ask_notes("Has she ever reported chest pain?", (0, 1))
+    assert denied.value.value is False and set(denied.cited) == {0, 1}
+    assert "Return if chest pain develops." in denied.value.text  # the latest sentence is quoted
+    assert ask_notes("Possible asthma?", (4,)).value.value is False
+    said = ask_notes("Has she had cough at any visit?", (3,))
+    assert said.value.value is True and said.cited == (3,) and "2019-04-01" in said.value.text
+    # an affirmed mention next to denied ones: yes, citing only the affirmed one
+    mixed = ask_notes("Has she ever complained of it?", (0, 3))
+    assert mixed.value.value is True and mixed.cited == (3,)
+
+
+def test_a_family_mention_supports_family_history_but_never_the_patients_own_diagnosis():
+    own = ask_notes("Has she ever had breast cancer?", (2,))
+    assert own.value.value is False and own.cited == (2,)
+    family = ask_notes("Any family history of breast cancer?", (2,))
+    assert family.value.value is True and family.cited == (2,)
+
+
+def test_family_history_without_the_problem_is_a_no_that_cites_nothing():
+    no = ask_notes("Any family history of stroke?", ())
+    assert no.value.value is False and no.cited == ()
+    # without any family history in the notes the record cannot tell: abstain
+    without_family = tuple(e for e in NOTES if "family" not in e.flags)
+    assert ask_notes("Any family history of stroke?", (), without_family) is None
+    # and a patient question with nothing chosen abstains as before
+    assert ask_notes("Has she ever reported palpitations?", ()) is None

@@ -43,3 +43,24 @@ def test_note_questions_are_well_formed_and_follow_the_flag_rules() -> None:
             # the harness's own rule (ops.compute with check "note") gives the same answer
             assert compute(question.op, "boolean", cited, question.params) == question.answer
     assert {"note_reported", "note_family_history", "note_past_surgery"} <= seen_templates
+
+
+def test_a_small_budget_still_asks_yes_and_no_and_every_phrasing_keeps_its_split() -> None:
+    answers: set[tuple[str, bool]] = set()
+    for index in range(12):
+        bundle, truth = generate_patient(index, 0)
+        entries = bundle_entries(bundle)[truth["patient_id"]]
+        drawn = note_questions(truth, entries, random.Random(index), per_patient=2)
+        assert len(drawn) <= 2
+        answers |= {(d["template"], d["answer"]["value"]) for d in drawn}
+        every = note_questions(truth, entries, random.Random(index), per_patient=2, all_phrasings=True)
+        by_draft: dict[str, list[dict]] = {}
+        for d in every:
+            by_draft.setdefault(f"{d['template']}|{d['params']['slots']}", []).append(d)
+        for phrased in by_draft.values():
+            assert sorted(d["phrasing"] for d in phrased) == list(range(len(phrased)))
+            held_out = [d for d in phrased if d["phrasing"] == len(phrased) - 1]
+            assert all(d["split"] == "test" for d in held_out)  # the last phrasing is never trained on
+    # pools are visited in a per-patient order, so a budget of 2 reaches beyond the first two pools
+    assert {value for _, value in answers} == {True, False}
+    assert len({template for template, _ in answers}) >= 3

@@ -157,7 +157,9 @@ def generate_for_facts(
         from clinimem_eval.questions.notes import note_questions
 
         note_rng = random.Random(int(stable_fraction(f"{seed}/notes/{facts.patient_id}") * 2**53))
-        for data in note_questions(facts.truth, list(facts.entries), note_rng, max(1, per_patient // 5)):
+        for data in note_questions(
+            facts.truth, list(facts.entries), note_rng, max(1, per_patient // 5), all_phrasings
+        ):
             question = Question.from_dict(data)
             questions.setdefault(question.question, question)
     return list(questions.values())

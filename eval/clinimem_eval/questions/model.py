@@ -10,7 +10,8 @@ from typing import Any
 
 from clinimem.answer import ANSWER_KINDS, OPS
 
-CATEGORIES = ("lookup", "temporal", "multihop", "trend", "aggregation", "update", "abstention")
+# "notes": yes/no questions read from note mentions (clinimem_eval.questions.notes; asked with notes=True)
+CATEGORIES = ("lookup", "temporal", "multihop", "trend", "aggregation", "update", "notes", "abstention")
 GOLD_KINDS = ANSWER_KINDS
 SPLITS = ("train", "test")
 

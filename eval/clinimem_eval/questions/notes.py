@@ -174,14 +174,19 @@ def _drafts(truth: dict[str, Any], said: list[_Said]) -> list[dict[str, Any]]:
 
 
 def note_questions(
-    truth: dict[str, Any], entries: list[MemoryEntry], rng: random.Random, per_patient: int = PER_PATIENT
+    truth: dict[str, Any],
+    entries: list[MemoryEntry],
+    rng: random.Random,
+    per_patient: int = PER_PATIENT,
+    all_phrasings: bool = False,
 ) -> list[dict[str, Any]]:
     """Up to ``per_patient`` note questions for one patient, as :class:`Question` dicts.
 
     ``entries`` are the patient's memory entries as the ingest makes them
     (``clinimem_eval.questions.facts.bundle_entries``). Drafts are drawn round
     robin over (template, answer) pools, so templates and yes/no stay
-    balanced; the phrasing is drawn from ``rng``.
+    balanced; the phrasing is drawn from ``rng``, or with ``all_phrasings``
+    every phrasing is written (training augmentation; each keeps its split).
     """
     patient_id = truth["patient_id"]
     drafts = _drafts(truth, _mentions(truth, entries))
@@ -190,8 +195,12 @@ def note_questions(
     for draft in drafts:
         by_template[f"{draft['template']}/{draft['value']}"].append(draft)
     chosen: list[dict[str, Any]] = []
+    # the pools' order is drawn per patient: with a small budget a fixed order would only
+    # ever ask the first pools (always "no", never "yes")
+    order = sorted(by_template)
+    rng.shuffle(order)
     while len(chosen) < per_patient and any(by_template.values()):
-        for name in sorted(by_template):
+        for name in order:
             pool = by_template[name]
             if pool and len(chosen) < per_patient:
                 chosen.append(pool.pop(rng.randrange(len(pool))))
@@ -199,29 +208,40 @@ def note_questions(
     out = []
     for draft in chosen:
         phrasings = PHRASINGS[draft["template"]]
-        phrasing = rng.randrange(len(phrasings))
-        text = phrasings[phrasing].format(**pronouns, **draft["slots"])
-        text = text[0].upper() + text[1:]
-        cited = [s.entry for s in draft["evidence"] if s.entry is not None]
-        question = Question(
-            qid=hashlib.sha1(f"{patient_id}|{draft['template']}|{text}".encode()).hexdigest()[:16],
-            patient_id=patient_id,
-            question=text,
-            category="lookup",
-            template=draft["template"],
-            phrasing=phrasing,
-            split=split_of(patient_id, phrasing >= len(phrasings) - HELD_OUT),
-            op="exists",
-            answer={"kind": "boolean", "value": draft["value"]},
-            evidence=sorted({e.resource for e in cited}),
-            evidence_entries=[e.entry_id for e in cited],
-            hops=[[e.entry_id for e in cited]] if cited else [],
-            params={
-                "check": "note",
-                "basis": draft["kind"],
-                "flags": sorted({f for s in draft["evidence"] for f in s.flags}),
-                "slots": dict(draft["slots"]),
-            },
-        )
-        out.append(question.to_dict())
+        drawn = range(len(phrasings)) if all_phrasings else [rng.randrange(len(phrasings))]
+        out += [_question(patient_id, draft, pronouns, phrasings, phrasing) for phrasing in drawn]
     return out
+
+
+def _question(
+    patient_id: str,
+    draft: dict[str, Any],
+    pronouns: dict[str, str],
+    phrasings: tuple[str, ...],
+    phrasing: int,
+) -> dict[str, Any]:
+    """One note question in one phrasing, as a :class:`Question` dict."""
+    text = phrasings[phrasing].format(**pronouns, **draft["slots"])
+    text = text[0].upper() + text[1:]
+    cited = [s.entry for s in draft["evidence"] if s.entry is not None]
+    question = Question(
+        qid=hashlib.sha1(f"{patient_id}|{draft['template']}|{text}".encode()).hexdigest()[:16],
+        patient_id=patient_id,
+        question=text,
+        category="notes",
+        template=draft["template"],
+        phrasing=phrasing,
+        split=split_of(patient_id, phrasing >= len(phrasings) - HELD_OUT),
+        op="exists",
+        answer={"kind": "boolean", "value": draft["value"]},
+        evidence=sorted({e.resource for e in cited}),
+        evidence_entries=[e.entry_id for e in cited],
+        hops=[[e.entry_id for e in cited]] if cited else [],
+        params={
+            "check": "note",
+            "basis": draft["kind"],
+            "flags": sorted({f for s in draft["evidence"] for f in s.flags}),
+            "slots": dict(draft["slots"]),
+        },
+    )
+    return question.to_dict()
