@@ -23,12 +23,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "train the controller on the evaluation harness's training questions",
     ),
     "synth": ("clinimem.commands.synth", "write synthetic FHIR R4 patients with ground truth"),
-    "eval-babi": ("clinimem.commands.eval_babi", "the controller's hops as a memory network on bAbI (1k)"),
-    "eval": ("clinimem.commands.eval", "score answering systems side by side on synthetic patients"),
+    "eval-babi": (
+        "clinimem.commands.eval_babi",
+        "the controller's hops as a memory network on bAbI (1k); also `clinimem eval babi`",
+    ),
+    "eval": (
+        "clinimem.commands.eval",
+        "score answering systems side by side on synthetic patients (`eval babi`: bAbI 1k)",
+    ),
     "screen": ("clinimem.commands.screen", "screen many patients against a criteria file"),
     "serve": ("clinimem.commands.serve", "the clinician Q&A page on 127.0.0.1:7860"),
     "demo": ("clinimem.commands.demo", "load the sample patients and serve the Q&A page"),
 }
+
+# Two-word forms: `clinimem eval babi ...` runs the `eval-babi` command. Only the word right
+# after the command counts, so `clinimem eval --out babi` is still the clinical harness.
+SUBCOMMAND_ALIASES: dict[tuple[str, str], str] = {("eval", "babi"): "eval-babi"}
+
+
+def _resolve_alias(argv: list[str]) -> tuple[list[str], str | None]:
+    """``argv`` with a two-word form (``eval babi``) replaced by its command, and the words as typed."""
+    at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if at is None or at + 1 >= len(argv):
+        return argv, None
+    name = SUBCOMMAND_ALIASES.get((argv[at], argv[at + 1]))
+    if name is None:
+        return argv, None
+    return [*argv[:at], name, *argv[at + 2 :]], f"{argv[at]} {argv[at + 1]}"
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -46,12 +67,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    argv, typed = _resolve_alias(list(argv))
     parser, subparsers = build_parser()
     # Only the chosen command's module is imported to add its arguments.
     chosen = next((a for a in argv if not a.startswith("-")), None)
     module = None
     if chosen in COMMANDS:
         module = importlib.import_module(COMMANDS[chosen][0])
+        if typed:  # usage and errors read `clinimem eval babi`, as the user typed it
+            subparsers[chosen].prog = f"{parser.prog} {typed}"
         module.add_arguments(subparsers[chosen])
     args = parser.parse_args(argv)
     if module is None:
@@ -64,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except ClinimemError as err:
-        print(f"clinimem {args.command}: {err}", file=sys.stderr)
+        print(f"clinimem {typed or args.command}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,6 +12,11 @@ phrasings) and writes ``report.md``, ``results.jsonl`` and PNG plots.
 ``--synthea DIR`` scores the questions computable from real bundles in DIR
 as a separate section. The harness lives in the evaluation package
 (``clinimem_eval.harness``) and is imported only when this command runs.
+
+``clinimem eval babi [--joint] [--hops K] ...`` is a different evaluation: the
+controller's hops as a memory network on bAbI 1k (``clinimem.commands.eval_babi``,
+also ``clinimem eval-babi``). ``clinimem`` dispatches it before this command's
+options are parsed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keeps the epilog's lines
+    parser.epilog = (
+        "bAbI 1k, a separate evaluation (the controller's hops as a memory network):\n"
+        "  clinimem eval babi [--joint] [--hops K[,K]] [--tasks T[,T]] [--out DIR] ...\n"
+        "Its options: clinimem eval babi --help. Also spelled clinimem eval-babi."
+    )
     parser.add_argument(
         "--patients", type=int, default=200, metavar="N", help="synthetic patients (default 200)"
     )
