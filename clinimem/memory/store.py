@@ -36,6 +36,7 @@ from qdrant_client.http import models as qmodels
 
 from clinimem.errors import StoreError, StoreLockedError
 from clinimem.memory.entry import ENTRY_NAMESPACE, MemoryEntry
+from clinimem.memory.local_bulk import insert_new_points
 from clinimem.memory.mappers.common import ConceptVectors, MappedResource
 from clinimem.memory.timeline import order_entries
 
@@ -95,6 +96,10 @@ class MemoryStore:
     >>> store.patients()
     []
     """
+
+    # Embedded mode: insert new entries in one go (clinimem.memory.local_bulk) rather than
+    # point by point through the public upsert. False: the public upsert only (tests compare).
+    bulk_insert: bool = True
 
     def __init__(
         self,
@@ -343,9 +348,22 @@ class MemoryStore:
                     as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
             # Entries first (committed when the block ends), manifests after: a crash in
             # between leaves entries without a manifest, which the next load rewrites.
+            entries_left = entries
+            if self.is_local and self.bulk_insert and entries:
+                # Embedded mode: the new points in one go, in one sqlite transaction of their
+                # own; the public upsert takes the rest (points already stored).
+                rest = insert_new_points(
+                    self.client,
+                    self.entries_collection,
+                    [e.entry_id for e in entries],
+                    [as_lists[e.concept] for e in entries],
+                    [_payload(e, sources.get(e.entry_id)) for e in entries],
+                )
+                if rest is not None:
+                    entries_left = [entries[i] for i in rest]
             with self._one_commit(self.entries_collection):
-                for start in range(0, len(entries), _UPSERT_BATCH):
-                    chunk = entries[start : start + _UPSERT_BATCH]
+                for start in range(0, len(entries_left), _UPSERT_BATCH):
+                    chunk = entries_left[start : start + _UPSERT_BATCH]
                     self.client.upsert(
                         self.entries_collection,
                         models.Batch(
