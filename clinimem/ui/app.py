@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 from clinimem.answer import Answer  # noqa: E402
 from clinimem.api import Clinimem  # noqa: E402
 from clinimem.memory.entry import MemoryEntry  # noqa: E402
-from clinimem.ui import plots, summary, views  # noqa: E402
+from clinimem.ui import note_view, plots, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
 from clinimem.ui.login import parse_auth  # noqa: E402
 
@@ -40,11 +40,29 @@ EXAMPLE_QUESTIONS = (
     "When was the last visit?",
     "How many times was blood pressure measured?",
 )
+# The note panel scrolls its text to the highlighted sentence whenever it shows a note.
+SCROLL_TO_MARK = """
+const scroll = () => {
+  const box = element.querySelector('.cm-note-text');
+  const mark = box && box.querySelector('mark');
+  if (mark) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+};
+scroll();
+watch('value', scroll);
+"""
 # Questions are CPU-bound (encoder + controller); more parallel runs than cores only add waiting.
 DEFAULT_CONCURRENCY = 4
 CSS = """
 #answer h3 { margin-top: 0.2em; }
 .cm-note { font-size: 0.9em; color: var(--body-text-color-subdued); }
+#note .cm-note-head { font-size: 0.9em; margin-bottom: 0.3em; }
+#note .cm-note-text {
+  position: relative; white-space: pre-wrap; max-height: 18em; overflow-y: auto;
+  padding: 0.5em; border: 1px solid var(--border-color-primary); border-radius: 4px;
+  font-family: var(--font-mono); font-size: 0.85em;
+}
+#note mark.cm-sentence { background: #fff1a8; color: #1f2328; }
+#note mark.cm-mention { background: #ffc24b; color: #1f2328; font-weight: bold; }
 """
 
 
@@ -79,6 +97,11 @@ EMPTY_CITATIONS = _table([], views.CITATION_COLUMNS)
 EMPTY_HOPS = _table([], views.HOP_COLUMNS)
 
 
+def _no_note() -> dict[str, Any]:
+    """The note panel hidden (a fresh update each time: gradio may consume it)."""
+    return gr.update(value="", visible=False)
+
+
 def build_app(
     engine: Clinimem | None, *, problem: str | None = None, concurrency: int = DEFAULT_CONCURRENCY
 ) -> gr.Blocks:
@@ -101,7 +124,7 @@ def build_app(
 
     def select_patient(choice: str | None, session: Session | None) -> tuple:
         session = Session()  # a new patient: nothing of the previous one survives
-        blank = ("", EMPTY_CITATIONS, None, None, EMPTY_HOPS, "", "")
+        blank = ("", EMPTY_CITATIONS, None, None, EMPTY_HOPS, _no_note(), "", "")
         if not choice:
             return (session, "Pick a patient to see their record.", None, *blank)
         try:
@@ -126,7 +149,7 @@ def build_app(
     def ask_question(question: str | None, session: Session | None) -> tuple:
         session = session or Session()
         session.rows, session.answer, session.drawn = [], None, set()
-        empty = (EMPTY_CITATIONS, gr.skip(), None, None, EMPTY_HOPS, "", "", gr.skip())
+        empty = (EMPTY_CITATIONS, gr.skip(), None, None, EMPTY_HOPS, _no_note(), "", "", gr.skip())
         try:
             answer, system_name = backend.ask(session.patient_id, question)
             memory = backend.memory(answer.patient_id)
@@ -147,6 +170,7 @@ def build_app(
             draw("trend", answer, memory.entries) if trend else None,
             None,
             _table(views.hop_rows(answer, by_id), views.HOP_COLUMNS),
+            _no_note(),
             "",
             json.dumps(answer.to_dict(), indent=2, ensure_ascii=False),
             gr.Tabs(selected="trend" if trend else "timeline"),
@@ -179,21 +203,40 @@ def build_app(
 
         return handler
 
-    def show_source(session: Session | None, evt: gr.SelectData) -> str:
+    def show_source(session: Session | None, evt: gr.SelectData) -> tuple[dict[str, Any], str]:
+        """The selected row's source JSON, and its note with the cited sentence marked (note entries)."""
         rows = session.rows if session else []
         index = evt.index[0] if isinstance(evt.index, list | tuple) and evt.index else None
         row = views.match_row(rows, index, evt.row_value)
         if row is None:
-            return "// Select a row of the cited entries to see its source record."
+            return _no_note(), "// Select a row of the cited entries to see its source record."
         try:
             resource = backend.source(row.resource)
         except UserMessage as err:
-            return f"// {err.text}"
+            return _no_note(), f"// {err.text}"
         except Exception as err:
             _unexpected("reading a source record", err)
-            return "// The source record of this entry cannot be read."
+            return _no_note(), "// The source record of this entry cannot be read."
         if resource is None:
-            return f"// {row.resource}: the source JSON of this entry is not stored."
+            return _no_note(), f"// {row.resource}: the source JSON of this entry is not stored."
+        return show_note(session, row.entry_id, resource), source_json(resource)
+
+    def show_note(session: Session | None, entry_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+        """A cited note entry: its note's text with the cited sentence highlighted; else the panel hidden."""
+        if session is None or session.patient_id is None:
+            return _no_note()
+        try:
+            memory = backend.memory(session.patient_id)
+            entry = next((e for e in memory.entries if e.entry_id == entry_id), None)
+            panel = note_view.note_panel(entry, resource)
+        except UserMessage:
+            return _no_note()
+        except Exception as err:
+            _unexpected("showing a note", err)
+            return _no_note()
+        return gr.update(value=panel, visible=bool(panel))
+
+    def source_json(resource: dict[str, Any]) -> str:
         # The store keeps canonical (key-sorted) JSON; a reader expects what and whose on top.
         head = {
             key: resource[key]
@@ -262,6 +305,16 @@ def build_app(
                         elem_id="hop-table",
                     )
             with gr.Column(scale=2):
+                note = gr.HTML(
+                    value="",
+                    label="The note this entry was read from, the cited sentence highlighted",
+                    show_label=True,
+                    visible=False,
+                    container=True,
+                    padding=True,
+                    js_on_load=SCROLL_TO_MARK,
+                    elem_id="note",
+                )
                 source = gr.Code(
                     value="",
                     language="json",
@@ -287,6 +340,7 @@ def build_app(
                 trend,
                 hops,
                 hop_table,
+                note,
                 source,
                 answer_json,
             ],
@@ -296,7 +350,19 @@ def build_app(
             triggers=[ask.click, question.submit],
             fn=ask_question,
             inputs=[question, session],
-            outputs=[session, answer, citations, timeline, trend, hops, hop_table, source, answer_json, tabs],
+            outputs=[
+                session,
+                answer,
+                citations,
+                timeline,
+                trend,
+                hops,
+                hop_table,
+                note,
+                source,
+                answer_json,
+                tabs,
+            ],
             api_name="ask",
             concurrency_limit=concurrency,
         )
@@ -306,7 +372,7 @@ def build_app(
             (hops_tab, "hops", hops),
         ):
             tab.select(show_tab(view), inputs=[session], outputs=[session, plot], api_visibility="private")
-        citations.select(show_source, inputs=[session], outputs=[source], api_visibility="private")
+        citations.select(show_source, inputs=[session], outputs=[note, source], api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency)
     return demo
 

@@ -16,9 +16,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
-# /select_patient returns (header, timeline, answer, citations, trend, hops, hop table, source, answer JSON)
+# /select_patient returns (header, timeline, answer, citations, trend, hops, hop table, note, source, answer JSON)
 HEADER = 0
-# /ask returns (answer, citations, timeline, trend, hops, hop table, source, answer JSON)
+# /ask returns (answer, citations, timeline, trend, hops, hop table, note, source, answer JSON)
 ANSWER, CITATIONS, ANSWER_JSON = 0, 1, -1
 
 
