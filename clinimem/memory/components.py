@@ -46,13 +46,17 @@ class _StoreUser:
 
 @component
 class ResourceMapper:
-    """FHIR resources -> memory entries, grouped per resource; non-clinical ones rejected."""
+    """FHIR resources -> memory entries, grouped per resource; non-clinical ones rejected.
+
+    Items that a reader process mapped already (``ResourceBatch.mapped``) pass through as mapped.
+    """
 
     @component.output_types(batch=MappedBatch, rejects=list[Reject])
     def run(self, resources: list[SourcedResource] | ResourceBatch) -> dict[str, Any]:
         mapped, rejects = [], []
-        for resource in resources:
-            result = map_resource(resource)
+        done = getattr(resources, "mapped", None) or (None,) * len(resources)
+        for resource, already in zip(resources, done, strict=True):
+            result = map_resource(resource) if already is None else already
             if isinstance(result, Reject):
                 rejects.append(result)
             else:

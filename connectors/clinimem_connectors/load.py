@@ -19,10 +19,11 @@ from haystack.core.errors import PipelineRuntimeError
 
 from clinimem.errors import ClinimemError
 from clinimem.fhir.resource import Reject, SourcedResource
-from clinimem.memory.mappers.common import ResourceBatch
+from clinimem.memory.mappers.common import MappedResource, ResourceBatch
 from clinimem.memory.store import WriteStats
 from clinimem.pipelines import build_indexing_pipeline
 
+from .reader import Prepared, ReaderProcess, shared_reader, use_reader
 from .remote import is_url_source, iter_url_source
 from .report import LoadReport
 from .sources import iter_sources
@@ -80,21 +81,32 @@ def iter_any_source(
     patient_ids: list[str] | None = None,
     export: bool = False,
     token: str | None = None,
-) -> Iterator[SourcedResource | Reject]:
-    """Files, folders and server URLs, in the order given."""
+    reader: ReaderProcess | None = None,
+) -> Iterator[SourcedResource | Reject | Prepared]:
+    """Files, folders and server URLs, in the order given.
+
+    With ``reader``, files and folders are read, validated and mapped in that
+    reader process (yielding :class:`Prepared` items); URLs are always read here.
+    """
+
+    def files(paths: list[str | Path]) -> Iterator[SourcedResource | Reject | Prepared]:
+        if not paths:
+            return
+        yield from reader.read(paths) if reader is not None else iter_sources(paths)
+
     paths: list[str | Path] = []
     for source in sources:
         if isinstance(source, str) and is_url_source(source):
-            yield from iter_sources(paths)
+            yield from files(paths)
             paths = []
             yield from iter_url_source(source, patient_ids=patient_ids, export=export, token=token)
         else:
             paths.append(source)
-    yield from iter_sources(paths)
+    yield from files(paths)
 
 
 def load_items(
-    items: Iterable[SourcedResource | Reject],
+    items: Iterable[SourcedResource | Reject | Prepared],
     *,
     store_location: str | None = None,
     qdrant_url: str | None = None,
@@ -102,7 +114,12 @@ def load_items(
     batch_size: int = DEFAULT_BATCH,
     progress: bool = False,
 ) -> LoadResult:
-    """Run connector output through the indexing pipeline in batches."""
+    """Run connector output through the indexing pipeline in batches.
+
+    ``items`` are connector output (resources and Rejects) or a reader process's
+    :class:`Prepared` resources (mapped already); batches hold ``batch_size``
+    resources either way, so both give the same writes.
+    """
     started = time.perf_counter()
     pipeline = build_indexing_pipeline(store_location, qdrant_url, prefix)
     pipeline.warm_up()  # opens the store: a locked or unreachable one fails before any source is read
@@ -113,12 +130,13 @@ def load_items(
 
         bar = tqdm(unit=" resources", desc="ingest", dynamic_ncols=True)
 
-    def flush(batch: list[SourcedResource]) -> None:
+    def flush(batch: list[SourcedResource], premapped: list[MappedResource | Reject | None]) -> None:
         if not batch:
             return
+        mapped = tuple(premapped) if any(m is not None for m in premapped) else None
         try:
             out = pipeline.run(
-                {"mapper": {"resources": ResourceBatch(tuple(batch))}},
+                {"mapper": {"resources": ResourceBatch(tuple(batch), mapped)}},
                 include_outputs_from={"mapper", "embedder"},
             )
         except PipelineRuntimeError as err:
@@ -140,6 +158,7 @@ def load_items(
             bar.set_postfix(rejected=result.report.total_rejected)
 
     batch: list[SourcedResource] = []
+    premapped: list[MappedResource | Reject | None] = []
     try:
         with fewer_gc_passes():
             for item in items:
@@ -148,11 +167,16 @@ def load_items(
                     if bar is not None:
                         bar.update(1)
                     continue
-                batch.append(item)
+                if isinstance(item, Prepared):
+                    batch.append(item.resource)
+                    premapped.append(item.mapped)
+                else:
+                    batch.append(item)
+                    premapped.append(None)
                 if len(batch) >= batch_size:
-                    flush(batch)
-                    batch = []
-            flush(batch)
+                    flush(batch, premapped)
+                    batch, premapped = [], []
+            flush(batch, premapped)
     finally:
         if bar is not None:
             bar.close()
@@ -171,13 +195,22 @@ def load_sources(
     token: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: bool = False,
+    reader_process: bool | None = None,
 ) -> LoadResult:
     """Load files, folders and FHIR server URLs into the memory; nothing is silently dropped.
+
+    ``reader_process``: read, validate and map the files in a second process
+    while this one writes (see :mod:`clinimem_connectors.reader`); None decides
+    by the usable CPUs, the input size and ``CLINIMEM_INGEST_READER``. The
+    result is the same either way.
 
     >>> result = load_sources(["bundle.json"], store_location=".clinimem/store")  # doctest: +SKIP
     >>> print(result.report.render())  # doctest: +SKIP
     """
-    items = iter_any_source(sources, patient_ids=patient_ids, export=export, token=token)
+    sources = list(sources)
+    paths = [s for s in sources if not (isinstance(s, str) and is_url_source(s))]
+    reader = shared_reader() if use_reader(paths, reader_process) else None
+    items = iter_any_source(sources, patient_ids=patient_ids, export=export, token=token, reader=reader)
     return load_items(
         items,
         store_location=store_location,

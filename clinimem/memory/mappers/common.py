@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from clinimem.fhir.resource import SourcedResource
+from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.entry import MemoryEntry
 
 
@@ -48,6 +48,9 @@ class ResourceBatch:
     """
 
     items: tuple[SourcedResource, ...]
+    # Per item, what ``map_resource`` already made of it (in the reader process), or None:
+    # the mapper component maps only the items without one.
+    mapped: tuple[MappedResource | Reject | None, ...] | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ResourceBatch:
         return self
