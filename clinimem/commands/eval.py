@@ -57,7 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--per-patient", type=int, default=10, metavar="K", help="questions per patient (default 10)"
     )
     parser.add_argument(
-        "--notes", action="store_true", help="add questions answered from note mentions (synthetic patients)"
+        "--notes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ask questions answered from note mentions too (synthetic patients; default on)",
     )
     parser.add_argument(
         "--threads", type=int, default=1, metavar="T", help="torch threads while answering (default 1)"

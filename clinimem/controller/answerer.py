@@ -6,6 +6,7 @@ of three components; the trained weights ship in ``weights/controller.pt``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from clinimem.controller.question import QuestionFeatures, shared_question_encod
 from clinimem.errors import ClinimemError
 
 WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
+# Other trained weights (`clinimem train --out FILE`) are used when this names them.
+WEIGHTS_ENV = "CLINIMEM_CONTROLLER_WEIGHTS"
 EVIDENCE_THRESHOLD = 0.5
 HOP_TRACE = 8  # entries shown per hop
 
@@ -65,7 +68,8 @@ class ControllerReader:
 
     def warm_up(self) -> None:
         if self._model is None:
-            self._model, _ = load_controller(Path(self.weights) if self.weights else WEIGHTS)
+            chosen = self.weights or os.environ.get(WEIGHTS_ENV)
+            self._model, _ = load_controller(Path(chosen) if chosen else WEIGHTS)
 
     def _patient_slots(self, memory: PatientMemory) -> PatientSlots:
         with self._lock:

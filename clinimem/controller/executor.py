@@ -119,10 +119,24 @@ def _by_time(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], idx: list[int
     return sorted(idx, key=lambda i: (entries[i].time or "", entries[i].resource, entries[i].path))
 
 
+SYSTOLIC_LOINC = "8480-6"
+_COMPONENT = re.compile(r"component\[(\d+)\]")
+
+
+def _component_index(path: str) -> int:
+    # numeric, so that component[10] sorts after component[2]
+    found = _COMPONENT.search(path)
+    return int(found.group(1)) if found else -1
+
+
 def _panel_text(
     entries: tuple[MemoryEntry, ...] | list[MemoryEntry], pick: int
 ) -> tuple[AnswerValue, tuple[int, ...]] | None:
-    """A panel's component values joined in component order ("137/91"), read from the memory."""
+    """A panel's component values joined ("137/91"), read from the memory.
+
+    Systolic comes first whatever the component order (Synthea writes diastolic first), as a
+    clinician reads a blood pressure; other components keep their order in the resource.
+    """
     resource = entries[pick].resource
     parts = sorted(
         (
@@ -130,7 +144,7 @@ def _panel_text(
             for i, e in enumerate(entries)
             if e.resource == resource and e.path != "$" and _numeric(e) is not None
         ),
-        key=lambda i: entries[i].path,
+        key=lambda i: (entries[i].code != SYSTOLIC_LOINC, _component_index(entries[i].path)),
     )
     if not parts:
         return None
@@ -151,9 +165,8 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
     last vs first beyond 5 %; compare = latest vs the one before; count = distinct
     resources; list = distinct names, sorted).
     """
-    if plan.op == "abstain" or plan.kind == "none":
-        return None
-    if not plan.evidence:
+    if plan.op == "abstain" or plan.kind == "none" or not plan.evidence:
+        # nothing read: a family-history question can still be a "no" (see _no_family_mention)
         return _no_family_mention(plan, entries)
     op, kind = plan.op, plan.kind
     chosen = _by_time(entries, [i for i in plan.evidence if i != plan.anchor or op not in ANCHORED_OPS])
@@ -264,6 +277,7 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
 # "Return if chest pain develops", "Mother with breast cancer", "Possible asthma").
 NOT_THE_PATIENTS = frozenset({"negated", "hypothetical", "family", "uncertain"})
 FAMILY_QUESTION = re.compile(r"\bfamily\b", re.IGNORECASE)
+WH_QUESTION = re.compile(r"(what|which|who|whom|when|where|why|how|list|name|show)\b", re.IGNORECASE)
 
 
 def is_family_question(question: str) -> bool:
@@ -290,8 +304,16 @@ def _from_notes(
 def _no_family_mention(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Result | None:
     """ "Any family history of X?" where the notes record a family history without X: "no",
     citing nothing (nothing in the record is about X). Without any family history in the
-    notes the record cannot tell, and the answer abstains."""
-    if plan.op != "exists" or plan.kind != "boolean" or not is_family_question(plan.question or ""):
+    notes the record cannot tell, and the answer abstains.
+
+    A rule rather than the op head's call: whether the question asks about the family is in
+    its words, and "no X among the family history the notes give" holds whatever was read.
+    Only yes/no questions: "What is her family history?" is not answered "No".
+    """
+    question = (plan.question or "").strip()
+    if not is_family_question(question) or WH_QUESTION.match(question):
+        return None
+    if plan.op not in ("exists", "abstain") or plan.kind not in ("boolean", "none"):
         return None
     if not any(e.kind == "note" and "family" in e.flags for e in entries):
         return None

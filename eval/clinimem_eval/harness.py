@@ -51,7 +51,7 @@ class EvalConfig:
     store: Path | None = None
     synthea: Path | None = None
     per_patient: int = 10
-    notes: bool = False  # add note questions (clinimem_eval.questions.notes) to the synthetic ones
+    notes: bool = True  # add note questions (clinimem_eval.questions.notes) to the synthetic ones
     progress: bool = True
     threads: int | None = 1  # torch intra-op threads while answering (None: leave torch's default)
 

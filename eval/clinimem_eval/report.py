@@ -121,8 +121,8 @@ def write_report(result: EvalResult, path: Path) -> Path:
         command += f" --systems {','.join(config.systems)}"
     if config.synthea:
         command += f" --synthea {config.synthea}"
-    if config.notes:
-        command += " --notes"
+    if not config.notes:
+        command += " --no-notes"
     if config.threads != 1:
         command += f" --threads {config.threads}"
     lines += [f"Command: `{command}`", ""]

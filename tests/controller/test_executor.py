@@ -141,3 +141,43 @@ def test_family_history_without_the_problem_is_a_no_that_cites_nothing():
     assert ask_notes("Any family history of stroke?", (), without_family) is None
     # and a patient question with nothing chosen abstains as before
     assert ask_notes("Has she ever reported palpitations?", ()) is None
+
+
+def test_family_history_rule_applies_to_yes_no_family_questions_only():
+    abstained = execute(Plan("abstain", "none", (), None, None, None, "Has anyone in her family had stroke?"), NOTES)
+    assert abstained.value.value is False and abstained.cited == ()
+    for question in ("What is her family history?", "Which problems run in his family?"):
+        assert execute(Plan("abstain", "none", (), None, None, None, question), NOTES) is None
+    assert execute(Plan("abstain", "none", (), None, None, None, "Has she had a stroke?"), NOTES) is None
+
+
+def bp_component(code: str, value: float, index: int) -> MemoryEntry:
+    return MemoryEntry(
+        patient_id="p1",
+        kind="observation",
+        resource="Observation/bp1",
+        path=f"$.component[{index}]",
+        text=f"{code} {value} mm[Hg]",
+        concept=f"vital sign: {code}",
+        time="2015-09-13T10:00:00+00:00",
+        code=code,
+        value=value,
+        unit="mm[Hg]",
+    )
+
+
+def test_a_blood_pressure_reads_systolic_first_whatever_the_component_order():
+    panel = MemoryEntry(
+        patient_id="p1",
+        kind="observation",
+        resource="Observation/bp1",
+        path="$",
+        text="Blood pressure panel",
+        concept="vital sign: blood pressure",
+        time="2015-09-13T10:00:00+00:00",
+        code="85354-9",
+    )
+    # Synthea writes diastolic (8462-4) as component[0]
+    entries = (panel, bp_component("8462-4", 84.1114, 0), bp_component("8480-6", 122.809, 1))
+    result = execute(Plan("lookup", "text", (0, 1, 2), None, None, None, "BP on 2015-09-13?"), entries)
+    assert result.value.value == "122.8/84.11" and set(result.cited) == {0, 1, 2}

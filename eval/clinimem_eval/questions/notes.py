@@ -163,7 +163,11 @@ def _drafts(truth: dict[str, Any], said: list[_Said]) -> list[dict[str, Any]]:
     has_family_section = any(
         s.get("name") == "family_history" for n in truth.get("notes") or [] for s in n["sections"]
     )
-    if has_family_section:
+    # A "no" needs a family history that the memory holds: its mentions. A section that names
+    # nothing ("Family history: Noncontributory.") makes no memory entry, so the memory alone
+    # cannot tell it from a note without a family history, and no question is asked of it.
+    family_in_memory = any("family" in s.flags and s.entry is not None for s in said)
+    if has_family_section and family_in_memory:
         for name in FAMILY_CANDIDATES:
             if name not in family_names:
                 drafts.append(
