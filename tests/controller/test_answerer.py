@@ -57,3 +57,43 @@ def test_unsupported_question_abstains_and_cites_nothing(engine):
     )
     if not taking_warfarin:
         assert answer.abstained and answer.answer.kind == "none" and answer.citations == ()
+
+
+def test_note_questions_follow_the_flags_through_the_trained_controller(engine, tmp_path_factory):
+    """A "yes" read from notes never rests on a negated, hypothetical, uncertain or (for the
+    patient's own history) family mention; and the trained controller gets most of them right."""
+    from clinimem_eval.questions.generate import generate_for_patients
+
+    root = next(p for p in tmp_path_factory.getbasetemp().iterdir() if p.name.startswith("controller"))
+    bundles = sorted(
+        p
+        for p in (root / "patients").glob("*.json")
+        if ".truth" not in p.name and p.name != "manifest.json"
+    )
+    questions = [
+        q for q in generate_for_patients(bundles, seed=3, per_patient=20, notes=True) if q.category == "notes"
+    ]
+    assert len({q.template for q in questions}) >= 3
+    right = 0
+    for q in questions:
+        entries = {e.entry_id: e for e in engine.memory(q.patient_id).entries}
+        answer = engine.ask(q.patient_id, q.question)
+        right += (not answer.abstained) and answer.answer.value == q.answer["value"]
+        if answer.answer.value is True:
+            flags = [set(entries[c.entry_id].flags) for c in answer.citations]
+            assert flags, q.question
+            if "family" in q.question.lower():
+                assert all("family" in f for f in flags), q.question
+            else:
+                assert not any(f & {"negated", "hypothetical", "uncertain", "family"} for f in flags), q.question
+    assert right / len(questions) >= 0.8, f"{right}/{len(questions)}"
+
+
+def test_other_weights_by_environment(monkeypatch, tmp_path):
+    from clinimem.controller.answerer import WEIGHTS_ENV, ControllerAnswerer
+    from clinimem.errors import ClinimemError
+
+    missing = tmp_path / "nowhere.pt"
+    monkeypatch.setenv(WEIGHTS_ENV, str(missing))
+    with pytest.raises(ClinimemError, match="nowhere.pt"):
+        ControllerAnswerer()
