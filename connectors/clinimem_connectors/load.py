@@ -201,8 +201,8 @@ def load_sources(
 
     ``reader_process``: read, validate and map the files in a second process
     while this one writes (see :mod:`clinimem_connectors.reader`); None decides
-    by the usable CPUs, the input size and ``CLINIMEM_INGEST_READER``. The
-    result is the same either way.
+    by the usable and idle CPUs, the input size and ``CLINIMEM_INGEST_READER``.
+    The result is the same either way.
 
     >>> result = load_sources(["bundle.json"], store_location=".clinimem/store")  # doctest: +SKIP
     >>> print(result.report.render())  # doctest: +SKIP
