@@ -118,6 +118,7 @@ class ControllerReader:
             window=features.window,
             count=features.count,
             question=features.text,
+            from_end=features.from_end,
         )
         return {"plan": plan, "hops": hops, "evidence_weights": {i: float(probs[i]) for i in evidence}}
 

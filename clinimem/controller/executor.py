@@ -46,6 +46,7 @@ class Plan:
     window: DateWindow | None = None
     count: int | None = None
     question: str = ""
+    from_end: int = 0  # 1: the result before the latest (question.one_before_last)
 
     def __deepcopy__(self, memo: dict) -> Plan:
         return self  # immutable; Haystack deep-copies values between components
@@ -266,6 +267,13 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
         return Result(panel[0], panel[1] + anchored)
     if kind == "value":
         numbers = [i for i in chosen if _numeric(entries[i]) is not None]
+        if plan.from_end and op in ("last", "lookup"):
+            # "the one before the last": one result back along the chosen series
+            if len(numbers) <= plan.from_end:
+                return None
+            back = numbers[-1 - plan.from_end]
+            value = _value_answer(entries[back], kind)
+            return Result(value, (back,)) if value else None
         if not numbers:
             return None
         pick = numbers[0] if op in ("first", "after") else numbers[-1]

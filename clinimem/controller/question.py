@@ -63,6 +63,36 @@ def expand_abbreviations(text: str) -> str:
 
 _BEFORE = ("before", "until", "prior to", "up to", "by")
 
+# "the HbA1c before the last one", "the previous HbA1c", "the second most recent HbA1c": one
+# result back from the latest. Comparisons ("higher than the previous one") are not this.
+_BEFORE_LAST = re.compile(
+    r"\s+before the (?:last|latest|most recent)(?: one| result| value| reading| measurement)?\b", re.I
+)
+_PREVIOUS = re.compile(
+    r"\b(?:previous|penultimate|second[- ]most[- ]recent|second[- ]to[- ]last|next[- ]to[- ]last)\b"
+    r"(?!\s+(?:to\b|\d+|two|three|four|five|six|seven|eight|nine|ten)\b)",
+    re.I,
+)
+_COMPARISON = re.compile(r"\b(?:than|compared?|higher|lower|above|below|versus|vs)\b", re.I)
+_DETERMINER = re.compile(r"\b(the|her|his|their)\s+", re.I)
+
+
+def one_before_last(text: str) -> tuple[str, int]:
+    """``(text, 1)`` with the offset phrase read as "most recent" when the question asks for the
+    result before the latest one, else ``(text, 0)``.
+
+    The controller was trained on "most recent ..." questions; the executor then steps one
+    result back along the series the evidence head chose (and cites that result).
+    """
+    if _COMPARISON.search(text):
+        return text, 0
+    if _BEFORE_LAST.search(text):
+        stripped = _BEFORE_LAST.sub("", text, count=1)
+        return _DETERMINER.sub(lambda m: f"{m.group(1)} most recent ", stripped, count=1), 1
+    if _PREVIOUS.search(text):
+        return _PREVIOUS.sub("most recent", text, count=1), 1
+    return text, 0
+
 
 @dataclass(frozen=True)
 class DateWindow:
@@ -82,6 +112,7 @@ class QuestionFeatures:
     window: DateWindow | None = None
     count: int | None = None  # N of "the last N results"
     negated: bool = False
+    from_end: int = 0  # 1: "the one before the last" (see one_before_last)
 
     def __deepcopy__(self, memo: dict) -> QuestionFeatures:
         return self  # immutable; Haystack deep-copies values between components
@@ -154,10 +185,11 @@ class QuestionEncoder:
         self._lock = threading.Lock()
 
     def encode(self, text: str) -> QuestionFeatures:
-        text = expand_abbreviations(text)
+        text, from_end = one_before_last(expand_abbreviations(text))
         vector, tokens = self.vectors([text])[0]
         return QuestionFeatures(
             text=text,
+            from_end=from_end,
             vector=vector,
             tokens=tokens,
             window=find_date_window(text),

@@ -181,3 +181,9 @@ def test_a_blood_pressure_reads_systolic_first_whatever_the_component_order():
     entries = (panel, bp_component("8462-4", 84.1114, 0), bp_component("8480-6", 122.809, 1))
     result = execute(Plan("lookup", "text", (0, 1, 2), None, None, None, "BP on 2015-09-13?"), entries)
     assert result.value.value == "122.8/84.11" and set(result.cited) == {0, 1, 2}
+
+
+def test_the_result_before_the_last_comes_from_the_series_and_is_cited():
+    back = execute(Plan("last", "value", SERIES, None, None, None, "q", from_end=1), ENTRIES)
+    assert back.value.value == 7.0 and back.cited == (3,)
+    assert execute(Plan("last", "value", (0,), None, None, None, "q", from_end=1), ENTRIES) is None

@@ -33,3 +33,21 @@ def test_shorthand_is_spelled_out_as_words_only():
     )
     assert expand_abbreviations("List her meds") == "List her medications"
     assert expand_abbreviations("BPH history") == "BPH history"  # not inside another word
+
+
+def test_the_result_before_the_last_one_is_read_as_one_step_back():
+    from clinimem.controller.question import one_before_last
+
+    assert one_before_last("What was the HbA1c before the last one?") == ("What was the most recent HbA1c?", 1)
+    assert one_before_last("What was her previous LDL?") == ("What was her most recent LDL?", 1)
+    assert one_before_last("Second most recent eGFR?")[1] == 1
+    # comparisons, counts and "prior to"/"previous to" an event are not this
+    for text in (
+        "Is her latest HbA1c higher than the previous one?",
+        "Compared with the previous result, is his last LDL higher?",
+        "How has the eGFR moved over the previous 3 results?",
+        "Last LDL value prior to the statin start?",
+        "Any labs previous to 2019?",
+        "What was the last LDL before simvastatin was started?",
+    ):
+        assert one_before_last(text) == (text, 0), text
