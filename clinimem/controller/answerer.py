@@ -119,6 +119,7 @@ class ControllerReader:
             count=features.count,
             question=features.text,
             from_end=features.from_end,
+            focus=max(evidence, key=lambda i: float(probs[i])) if evidence else None,
         )
         return {"plan": plan, "hops": hops, "evidence_weights": {i: float(probs[i]) for i in evidence}}
 

@@ -47,6 +47,7 @@ class Plan:
     count: int | None = None
     question: str = ""
     from_end: int = 0  # 1: the result before the latest (question.one_before_last)
+    focus: int | None = None  # the evidence slot the evidence head is surest of
 
     def __deepcopy__(self, memo: dict) -> Plan:
         return self  # immutable; Haystack deep-copies values between components
@@ -130,6 +131,24 @@ def _component_index(path: str) -> int:
     return int(found.group(1)) if found else -1
 
 
+# Answers read from one measured series: a value picked by time, a trend, a comparison.
+SERIES_KINDS = frozenset({"value", "trend"})
+
+
+def _one_series(
+    entries: tuple[MemoryEntry, ...] | list[MemoryEntry], chosen: list[int], focus: int | None
+) -> list[int]:
+    """The chosen entries of the focus entry's code only, when the focus is a measurement.
+
+    The evidence head may pick two similar series at once (systolic and diastolic components of
+    the same panels); a value, trend or comparison is about one of them: the one it is surest of.
+    """
+    if focus is None or focus not in chosen or _numeric(entries[focus]) is None or not entries[focus].code:
+        return chosen
+    key = (entries[focus].code_system, entries[focus].code)
+    return [i for i in chosen if (entries[i].code_system, entries[i].code) == key]
+
+
 def _panel_text(
     entries: tuple[MemoryEntry, ...] | list[MemoryEntry], pick: int
 ) -> tuple[AnswerValue, tuple[int, ...]] | None:
@@ -173,6 +192,8 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
     chosen = _by_time(entries, [i for i in plan.evidence if i != plan.anchor or op not in ANCHORED_OPS])
     if plan.window is not None:
         chosen = [i for i in chosen if _in_window(entries[i], plan.window)]
+    if kind in SERIES_KINDS or (kind == "boolean" and op == "compare"):
+        chosen = _one_series(entries, chosen, plan.focus)
     anchor = entries[plan.anchor] if plan.anchor is not None else None
     anchored: tuple[int, ...] = ()
     single = kind in ("value", "date", "text")

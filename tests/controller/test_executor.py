@@ -187,3 +187,23 @@ def test_the_result_before_the_last_comes_from_the_series_and_is_cited():
     back = execute(Plan("last", "value", SERIES, None, None, None, "q", from_end=1), ENTRIES)
     assert back.value.value == 7.0 and back.cited == (3,)
     assert execute(Plan("last", "value", (0,), None, None, None, "q", from_end=1), ENTRIES) is None
+
+
+def test_a_trend_or_comparison_reads_the_one_series_the_evidence_head_is_surest_of():
+    # two panels, each with systolic (8480-6) and diastolic (8462-4) components: the evidence
+    # head picked all four; the focus (its surest slot) is a diastolic one
+    entries = (
+        bp_component("8480-6", 120.0, 0),
+        bp_component("8462-4", 80.0, 1),
+        *(
+            MemoryEntry(**{**e.__dict__, "resource": "Observation/bp2", "time": "2016-09-13T10:00:00+00:00"})
+            for e in (bp_component("8480-6", 140.0, 0), bp_component("8462-4", 70.0, 1))
+        ),
+    )
+    compare = execute(Plan("compare", "boolean", (0, 1, 2, 3), None, None, None, "q", focus=3), entries)
+    assert compare.value.value is False and set(compare.cited) == {1, 3}  # diastolic 80 -> 70
+    trend = execute(Plan("trend", "trend", (0, 1, 2, 3), None, None, None, "q", focus=0), entries)
+    assert trend.value.value == "increasing" and set(trend.cited) == {0, 2}  # systolic 120 -> 140
+    # without a focus the series stays as chosen (and the comparison mixes them: why focus exists)
+    mixed = execute(Plan("compare", "boolean", (0, 1, 2, 3), None, None, None, "q"), entries)
+    assert set(mixed.cited) != {1, 3}
