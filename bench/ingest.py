@@ -200,6 +200,8 @@ def run_load(
     from clinimem_connectors.reader import shared_reader, use_reader
 
     reader = shared_reader() if use_reader(sources, reader_process) else None
+    if reader is not None:
+        reader.warm_up()  # a fresh one if the last stopped when idle; not timed
     reader_cpu = reader.cpu_seconds() if reader else None
     profiler = cProfile.Profile() if profile else None
     load_start = os.getloadavg()[0]

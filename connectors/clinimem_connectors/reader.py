@@ -26,7 +26,8 @@ this module (no fork of a process that holds threads and an open store, and
 no re-import of the caller's script as multiprocessing's spawn would do);
 jobs go to its stdin and results come back pickled on a pipe. It exits when
 the parent closes the pipe or exits. If a load fails or is interrupted
-half-way, the process is stopped and the next load starts a fresh one.
+half-way, or stays idle for :data:`IDLE_SECONDS`, the process is stopped
+and the next load starts a fresh one.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ QUEUE_CHUNKS = 16  # chunks the reader may run ahead of the writer
 # Below this many bytes of input files, a load reads in-process: starting and warming the
 # reader process (about 0.3 s, plus the R4B classes and spaCy it loads) would cost more.
 MIN_PARALLEL_BYTES = 4 * 1024 * 1024
+# A reader idle this long exits (a long-running process that loaded once does not keep it).
+IDLE_SECONDS = 120.0
 ENV = "CLINIMEM_INGEST_READER"  # "0": never use the reader process, "1": always (for files)
 
 
@@ -176,6 +179,7 @@ class ReaderProcess:
         self._next_job = 0
         self._results: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._closed = False
+        self._idle_timer: threading.Timer | None = None
         self._drain = threading.Thread(target=self._pump, name="clinimem-reader-pipe", daemon=True)
         self._drain.start()
         self.done_value: Any = None
@@ -229,6 +233,7 @@ class ReaderProcess:
     def _stream(self, kind: str, args: Any) -> Iterator[Any]:
         """Run one job; yield its items; ``self.done_value`` is its result when it ends."""
         with self._lock:
+            self._disarm_idle()
             self._next_job += 1
             job_id = self._next_job
             self.done_value = None
@@ -262,6 +267,28 @@ class ReaderProcess:
                     # Abandoned half-way (an error in the writer, Ctrl-C) or the process died:
                     # stop it; the next load starts a fresh one.
                     self.stop()
+                else:
+                    self._arm_idle()
+
+    def _arm_idle(self) -> None:
+        self._disarm_idle()
+        timer = threading.Timer(IDLE_SECONDS, self._stop_if_idle)
+        timer.daemon = True
+        self._idle_timer = timer
+        timer.start()
+
+    def _disarm_idle(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _stop_if_idle(self) -> None:
+        """Timer: stop the process unless a job has started meanwhile (it holds the lock)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self.stop()
+            finally:
+                self._lock.release()
 
     def _stopped(self) -> SourceError:
         self._process.poll()
@@ -286,6 +313,7 @@ class ReaderProcess:
         """Close its input (it exits at the end of the current item), terminate it if it lingers."""
         _forget(self)
         self._closed = True
+        self._disarm_idle()
         if self._process.stdin is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._process.stdin.close()

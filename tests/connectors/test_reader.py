@@ -94,6 +94,22 @@ def test_the_reader_process_is_reused_and_restarted_when_abandoned(synthea_dir: 
     assert sum(1 for _ in fresh.read(files)) == sum(1 for _ in prepare(files))
 
 
+def test_an_idle_reader_process_exits(synthea_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(reader_module, "IDLE_SECONDS", 0.5)
+    stop_shared_reader()
+    reader = shared_reader()
+    files = sorted(synthea_dir.glob("*.json"))[:1]
+    assert sum(1 for _ in reader.read(files)) > 0
+    deadline = time.monotonic() + 30
+    while reader.alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not reader.alive
+    again = shared_reader()
+    assert again is not reader and sum(1 for _ in again.read(files)) > 0
+
+
 def test_a_reader_process_that_dies_is_an_error_not_a_hang(synthea_dir: Path) -> None:
     reader = shared_reader()
     reader._process.kill()
