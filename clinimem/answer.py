@@ -26,6 +26,22 @@ OPS = (
     "compare",
     "abstain",
 )
+# The answer kinds an operation can give (the controller picks its kind among these): a count
+# is a number of things, never a list; a trend a label; exists and compare a yes or no.
+OP_KINDS: dict[str, tuple[str, ...]] = {
+    "lookup": ("value", "text", "list", "date", "boolean"),
+    "first": ("value", "date", "text"),
+    "last": ("value", "date", "text"),
+    "before": ("value", "list", "date", "text"),
+    "after": ("value", "list", "date", "text"),
+    "at_visit": ("value", "text", "list"),
+    "trend": ("trend",),
+    "count": ("count",),
+    "list": ("list",),
+    "exists": ("boolean",),
+    "compare": ("boolean",),
+    "abstain": ("none",),
+}
 TRENDS = ("increasing", "decreasing", "stable")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from haystack import component
 
-from clinimem.answer import Answer, Citation, Hop
+from clinimem.answer import OP_KINDS, Answer, Citation, Hop
 from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.executor import Plan, execute
@@ -94,7 +94,8 @@ class ControllerReader:
             batch["static_slots"] = static[1]
             out = self._model(batch)
         op = OPS[int(out.op_logits[0].argmax())]
-        kind = ANSWER_KINDS[int(out.kind_logits[0].argmax())]
+        allowed = [ANSWER_KINDS.index(k) for k in OP_KINDS[op]]
+        kind = ANSWER_KINDS[allowed[int(out.kind_logits[0][allowed].argmax())]]
         probs = torch.sigmoid(out.evidence_logits[0])
         evidence = tuple(int(i) for i in torch.nonzero(probs > EVIDENCE_THRESHOLD).flatten())
         anchor = int(out.attention[0][0].argmax()) if len(memory) else None

@@ -148,3 +148,13 @@ def test_all_phrasings_and_jsonl_round_trip(bundles, tmp_path):
 def test_unknown_category_is_refused():
     with pytest.raises(ValueError):
         Question("q", "p", "?", "gossip", "t", 0, "train", "lookup", {"kind": "value", "value": 1.0})
+
+
+def test_every_gold_operation_gives_a_kind_the_controller_may_choose(bundles):
+    """The controller picks its answer kind among OP_KINDS[op]: no gold pairing may fall outside."""
+    from clinimem.answer import OP_KINDS
+
+    questions = generate_for_patients(bundles, seed=0, all_phrasings=True, notes=True)
+    pairs = {(q.op, q.answer["kind"]) for q in questions}
+    assert {"note_reported", "note_family_history"} & {q.template for q in questions}
+    assert all(kind in OP_KINDS[op] for op, kind in pairs), sorted(pairs)
