@@ -305,6 +305,13 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
 # A note mention says something of the patient only without these flags ("Denies chest pain",
 # "Return if chest pain develops", "Mother with breast cancer", "Possible asthma").
 NOT_THE_PATIENTS = frozenset({"negated", "hypothetical", "family", "uncertain"})
+# How a clinician reads a mention that does not say the patient has it.
+_FLAG_WORDS = {
+    "negated": "denied",
+    "hypothetical": "anticipated",
+    "uncertain": "uncertain",
+    "family": "in the family",
+}
 FAMILY_QUESTION = re.compile(r"\bfamily\b", re.IGNORECASE)
 WH_QUESTION = re.compile(r"(what|which|who|whom|when|where|why|how|list|name|show)\b", re.IGNORECASE)
 
@@ -319,14 +326,21 @@ def _from_notes(
 ) -> Result:
     """A yes/no read from note mentions: a negated, hypothetical or uncertain mention never
     supports a "yes", and a family mention supports only a family-history "yes"."""
-    if is_family_question(plan.question or ""):
+    family = is_family_question(plan.question or "")
+    if family:
         support = [i for i in chosen if "family" in entries[i].flags]
     else:
         support = [i for i in chosen if not NOT_THE_PATIENTS & set(entries[i].flags)]
     cited = tuple(support) or tuple(chosen)
     said = entries[cited[-1]]
     quoted = f"'{said.text}' ({_day(said)})" if _day(said) else f"'{said.text}'"
-    text = f"{'Yes' if support else 'No'}: {quoted}"
+    if support:
+        text = f"Yes: {quoted}"
+    elif family:
+        text = f"No: said of the patient, not of the family, latest {quoted}"
+    else:
+        how = sorted({_FLAG_WORDS[f] for i in cited for f in entries[i].flags if f in _FLAG_WORDS})
+        text = f"No: {' or '.join(how) or 'not said'} only, latest {quoted}"
     return Result(AnswerValue(text=text, kind="boolean", value=bool(support)), cited)
 
 
