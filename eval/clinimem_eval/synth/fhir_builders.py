@@ -61,8 +61,8 @@ def uref(fact_id: str, display: str | None = None) -> Json:
 
 def codeable(concept: Concept) -> Json:
     return {
-        "coding": [{"system": concept.system, "code": concept.code, "display": concept.display}],
-        "text": concept.display,
+        "coding": [{"system": concept.system, "code": concept.code, "display": v.display(concept)}],
+        "text": v.display(concept),
     }
 
 
@@ -295,7 +295,7 @@ def _note(f: Note, ctx: Context) -> Json:
                     "contentType": f.content_type,
                     "language": "en-US",
                     "data": base64.b64encode(f.text.encode("utf-8")).decode("ascii"),
-                    "title": f.concept.display,
+                    "title": v.display(f.concept),
                     "creation": iso(f.time),
                 }
             }

@@ -110,7 +110,10 @@ def generate_record(index: int, seed: int) -> PatientRecord:
     for name in rec.info.stories:
         STORIES[name](rec)
     routine.finish(rec)
-    notes.write_notes(rec)
+    # Display texts come from their own stream, so they never shift the record's draws.
+    rec.displays = v.draw_displays(random.Random(f"displays/{seed}/{index}"), v.own_displays())
+    with v.using_displays(rec.displays):
+        notes.write_notes(rec)
     return rec
 
 
@@ -122,7 +125,8 @@ def generate_patient(index: int, seed: int) -> tuple[dict[str, Any], dict[str, A
     ('transaction', True)
     """
     rec = generate_record(index, seed)
-    return fhir_builders.bundle(rec, seed, index), truth.build(rec, REFERENCE_DATE)
+    with v.using_displays(rec.displays):
+        return fhir_builders.bundle(rec, seed, index), truth.build(rec, REFERENCE_DATE)
 
 
 def dumps(doc: dict[str, Any], indent: int | None = None) -> str:

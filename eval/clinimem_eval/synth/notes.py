@@ -103,7 +103,7 @@ def _sentences(rec: PatientRecord, enc: Encounter) -> dict[str, list[str]]:
             "followup": "Follow-up visit.",
             "procedure": "Scheduled procedure.",
         }.get(enc.kind)
-        parts["chief_complaint"] = [default or f"{enc.reason.display if enc.reason else 'Acute visit'}."]
+        parts["chief_complaint"] = [default or f"{v.display(enc.reason) if enc.reason else 'Acute visit'}."]
 
     person = "woman" if info.sex == "female" else "man"
     opening = f"{info.given} {info.family} is a {info.age_at(enc.start)}-year-old {person}"

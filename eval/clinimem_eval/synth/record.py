@@ -96,6 +96,8 @@ class PatientRecord:
         self.systolic = Curve([(datetime.combine(info.first_visit, time()), 120.0)])
         self.diastolic = Curve([(datetime.combine(info.first_visit, time()), 76.0)])
         self._bp: dict[str, BloodPressure] = {}
+        # code -> display this patient's record writes (drawn once the facts are made)
+        self.displays: dict[str, str] = {}
 
     # --- facts -----------------------------------------------------------
     def new_id(self) -> str:

@@ -73,6 +73,9 @@ ABSENT_DRUGS = (
     v.WARFARIN,
     v.CLOPIDOGREL,
     v.METOPROLOL,
+    v.LEVOTHYROXINE,
+    v.FUROSEMIDE,
+    v.ASPIRIN,
 )
 
 # (story, test, which event starts the trend, change that counts as a real change)
@@ -85,7 +88,12 @@ TRENDS = (
 
 
 def coded(concept: Concept) -> Json:
-    return {"code": concept.code, "system": concept.system, "display": concept.display, "name": concept.name}
+    return {
+        "code": concept.code,
+        "system": concept.system,
+        "display": v.display(concept),
+        "name": concept.name,
+    }
 
 
 def _opt(when: datetime | None) -> str | None:
@@ -118,7 +126,7 @@ def build(rec: PatientRecord, reference: datetime) -> Json:
                 "start": iso(e.start),
                 "end": iso(e.end),
                 "type": e.kind,
-                "display": e.concept.display,
+                "display": v.display(e.concept),
                 "reason": e.reason.name if e.reason else None,
             }
             for e in encounters

@@ -9,6 +9,10 @@ and for the ground truth.
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 SNOMED = "http://snomed.info/sct"
@@ -278,3 +282,224 @@ LATEX_ALLERGY = _sct("300916003", "Latex allergy", "latex allergy")
 HIVES = _sct("247472004", "Wheal (finding)", "hives")
 RASH = _sct("271807003", "Eruption of skin (disorder)", "rash")
 ANAPHYLAXIS = _sct("39579001", "Anaphylaxis (disorder)", "anaphylaxis")
+
+# --- labs and drugs some patients have and others are asked about as absent ---
+LEVOTHYROXINE = _rx(
+    "966247",
+    "Levothyroxine Sodium 0.075 MG Oral Tablet",
+    "levothyroxine",
+    "75 mcg by mouth once daily before breakfast",
+)
+FUROSEMIDE = _rx("310429", "Furosemide 20 MG Oral Tablet", "furosemide", "20 mg by mouth once daily")
+ASPIRIN = _rx("243670", "aspirin 81 MG Oral Tablet", "aspirin", "81 mg by mouth once daily")
+
+
+def _lab(code: str, display: str, name: str, unit: str, decimals: int) -> Test:
+    return Test(_loinc(code, display, name), unit, decimals, "laboratory")
+
+
+TSH = _lab("3016-3", "Thyrotropin [Units/volume] in Serum or Plasma", "TSH", "m[IU]/L", 2)
+PSA = _lab("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma", "PSA", "ng/mL", 1)
+INR = _lab("6301-6", "INR in Platelet poor plasma by Coagulation assay", "INR", "{INR}", 1)
+PROTHROMBIN_TIME = _lab("5902-2", "Prothrombin time (PT)", "prothrombin time", "s", 1)
+FERRITIN = _lab("2276-4", "Ferritin [Mass/volume] in Serum or Plasma", "ferritin", "ng/mL", 0)
+VITAMIN_D = _lab(
+    "1989-3", "25-Hydroxyvitamin D3 [Mass/volume] in Serum or Plasma", "vitamin D level", "ng/mL", 0
+)
+VITAMIN_B12 = _lab(
+    "2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma", "vitamin B12 level", "pg/mL", 0
+)
+BUN = _lab("3094-0", "Urea nitrogen [Mass/volume] in Serum or Plasma", "BUN", "mg/dL", 0)
+ALT = _lab(
+    "1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "ALT", "U/L", 0
+)
+BILIRUBIN = _lab("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "total bilirubin", "mg/dL", 1)
+BNP = _lab("30934-4", "Natriuretic peptide B [Mass/volume] in Serum or Plasma", "BNP", "pg/mL", 0)
+TROPONIN = _lab("10839-9", "Troponin I.cardiac [Mass/volume] in Serum or Plasma", "troponin", "ng/mL", 2)
+HEMOGLOBIN = _lab("718-7", "Hemoglobin [Mass/volume] in Blood", "hemoglobin", "g/dL", 1)
+HEMATOCRIT = _lab("4544-3", "Hematocrit [Volume Fraction] of Blood by Automated count", "hematocrit", "%", 1)
+WBC = _lab(
+    "6690-2", "Leukocytes [#/volume] in Blood by Automated count", "white blood cell count", "10*3/uL", 1
+)
+PLATELETS = _lab("777-3", "Platelets [#/volume] in Blood by Automated count", "platelet count", "10*3/uL", 0)
+MCV = _lab("787-2", "MCV [Entitic volume] by Automated count", "MCV", "fL", 0)
+MPV = _lab(
+    "32623-1",
+    "Platelet mean volume [Entitic volume] in Blood by Automated count",
+    "mean platelet volume",
+    "fL",
+    1,
+)
+CBC_PANEL = _loinc("58410-2", "CBC panel - Blood by Automated count", "complete blood count")
+CBC_MEMBERS = ("718-7", "4544-3", "6690-2", "777-3", "787-2", "32623-1")
+BMP_MEMBERS = (*BMP_MEMBERS, "3094-0")
+
+# --- display variants ----------------------------------------------------------
+# Each patient writes a concept with one display drawn from these (the first entry
+# of VARIANTS is the concept's own display), as different systems do: LOINC long
+# common name, short name or the name a lab report prints; SNOMED CT preferred term
+# with or without its semantic tag, or a synonym; RxNorm clinical drug, branded drug
+# or a pharmacy label. Codes never change. Drug displays keep the generic name.
+_VARIANTS: dict[str, tuple[str, ...]] = {
+    # conditions
+    "15777000": ("Prediabetes (finding)", "Pre-diabetes"),
+    "44054006": (
+        "Diabetes mellitus type 2",
+        "Type 2 diabetes mellitus",
+        "Type II diabetes mellitus (disorder)",
+    ),
+    "431856006": ("Chronic kidney disease stage 2", "CKD stage 2"),
+    "433144002": ("Chronic kidney disease stage 3", "CKD stage 3"),
+    "431857002": ("Chronic kidney disease stage 4", "CKD stage 4"),
+    "59621000": ("Essential hypertension", "Primary hypertension", "Hypertensive disorder, essential"),
+    "55822004": ("Hyperlipidemia", "Hyperlipidaemia (disorder)"),
+    "195967001": ("Asthma", "Bronchial asthma"),
+    "708038006": ("Acute exacerbation of asthma", "Exacerbation of asthma (disorder)", "Asthma attack"),
+    "10509002": ("Acute bronchitis", "Bronchitis, acute"),
+    "75498004": ("Acute bacterial sinusitis", "Acute sinusitis (disorder)", "Sinusitis, acute bacterial"),
+    "40055000": ("Chronic sinusitis", "Chronic rhinosinusitis (disorder)"),
+    "68566005": (
+        "Urinary tract infection",
+        "UTI - Urinary tract infection",
+        "Urinary tract infectious disease",
+    ),
+    "43878008": ("Streptococcal pharyngitis", "Strep throat", "Streptococcal sore throat"),
+    "16114001": ("Fracture of ankle (disorder)", "Ankle fracture", "Closed fracture of ankle"),
+    "49727002": ("Cough", "Coughing (finding)"),
+    "40930008": ("Hypothyroidism", "Underactive thyroid", "Acquired hypothyroidism (disorder)"),
+    "49436004": ("Atrial fibrillation", "AF - Atrial fibrillation"),
+    "88805009": (
+        "Congestive heart failure",
+        "Chronic heart failure (disorder)",
+        "CHF - congestive heart failure",
+    ),
+    # drugs
+    "860975": (
+        "metformin hydrochloride 500 MG Extended Release Oral Tablet",
+        "Metformin ER 500 mg tablet",
+        "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet [Glucophage]",
+    ),
+    "106892": (
+        "insulin isophane, human 70 UNT/ML / insulin, regular, human 30 UNT/ML [Humulin 70/30]",
+        "Insulin NPH/regular 70/30 suspension",
+    ),
+    "314076": (
+        "Lisinopril 10 MG Oral Tablet",
+        "lisinopril 10 MG Oral Tablet [Zestril]",
+        "Lisinopril 10 mg tablet",
+    ),
+    "979492": ("losartan potassium 50 MG Oral Tablet [Cozaar]", "Losartan 50 mg tablet"),
+    "197361": (
+        "amlodipine besylate 5 MG Oral Tablet",
+        "amlodipine 5 MG Oral Tablet [Norvasc]",
+        "Amlodipine 5 mg tablet",
+    ),
+    "310798": ("hydrochlorothiazide 25 MG Oral Tablet", "Hydrochlorothiazide (HCTZ) 25 mg tablet"),
+    "312961": ("simvastatin 20 MG Oral Tablet [Zocor]", "Simvastatin 20 mg tablet"),
+    "259255": ("atorvastatin 80 MG Oral Tablet [Lipitor]", "Atorvastatin calcium 80 mg tablet"),
+    "745679": (
+        "albuterol 0.09 MG/ACTUAT Metered Dose Inhaler [ProAir HFA]",
+        "Albuterol HFA 90 mcg/actuation inhaler",
+    ),
+    "895994": (
+        "fluticasone propionate 0.044 MG/ACTUAT Metered Dose Inhaler [Flovent HFA]",
+        "Fluticasone HFA 44 mcg/actuation inhaler",
+    ),
+    "312617": ("prednisone 5 MG Oral Tablet", "Prednisone 5 mg tablet"),
+    "308182": ("amoxicillin 250 MG Oral Capsule", "Amoxicillin 250 mg capsule"),
+    "562251": (
+        "amoxicillin 250 MG / clavulanate 125 MG Oral Tablet [Augmentin]",
+        "Amoxicillin-clavulanate 250-125 mg tablet",
+    ),
+    "308460": ("azithromycin 250 MG Oral Tablet [Zithromax]", "Azithromycin 250 mg tablet"),
+    "309309": ("ciprofloxacin 500 MG Oral Tablet [Cipro]", "Ciprofloxacin 500 mg tablet"),
+    "310965": ("Ibuprofen 200 MG Oral Tablet [Advil]", "Ibuprofen 200 mg tablet"),
+    "313782": ("acetaminophen 325 MG Oral Tablet [Tylenol]", "Acetaminophen 325 mg tablet"),
+    "855332": ("warfarin sodium 5 MG Oral Tablet [Coumadin]", "Warfarin 5 mg tablet"),
+    "866414": (
+        "metoprolol succinate 100 MG Extended Release Oral Tablet",
+        "Metoprolol succinate ER 100 mg tablet",
+    ),
+    "966247": ("levothyroxine sodium 75 MCG Oral Tablet [Synthroid]", "Levothyroxine 75 mcg tablet"),
+    "310429": ("furosemide 20 MG Oral Tablet [Lasix]", "Furosemide 20 mg tablet"),
+    "243670": ("Aspirin 81 mg chewable tablet", "aspirin 81 MG Delayed Release Oral Tablet"),
+    # observations
+    "4548-4": ("Hemoglobin A1c", "HbA1c MFr Bld", "Glycated hemoglobin (HbA1c)"),
+    "2339-0": ("Glucose Bld-mCnc", "Blood glucose"),
+    "2160-0": ("Creatinine SerPl-mCnc", "Creatinine, serum"),
+    "33914-3": ("eGFR (MDRD)", "GFR/BSA pred SerPl MDRD-ArVRat", "Estimated glomerular filtration rate"),
+    "2947-0": ("Sodium Bld-sCnc", "Sodium"),
+    "6298-4": ("Potassium Bld-sCnc", "Potassium"),
+    "18262-6": ("LDL cholesterol (direct)", "LDLc SerPl Direct assay-mCnc"),
+    "2093-3": ("Cholesterol SerPl-mCnc", "Total cholesterol"),
+    "2085-9": ("HDL cholesterol", "HDLc SerPl-mCnc", "Cholesterol in HDL"),
+    "2571-8": ("Triglycerides", "Trigl SerPl-mCnc"),
+    "29463-7": ("Weight", "Body weight Measured"),
+    "8302-2": ("Height", "Body height Measured"),
+    "39156-5": ("BMI", "Body mass index"),
+    "59408-5": ("SpO2", "Oxygen saturation by pulse oximetry"),
+    "9279-1": ("Resp rate", "Breathing rate"),
+    "85354-9": ("Blood pressure panel", "BP panel"),
+    "8480-6": ("BP systolic", "Systolic BP"),
+    "8462-4": ("BP diastolic", "Diastolic BP"),
+    "3016-3": ("TSH", "TSH SerPl-aCnc", "Thyroid stimulating hormone"),
+    "2857-1": ("PSA", "PSA SerPl-mCnc", "Prostate specific antigen"),
+    "6301-6": ("INR", "INR PPP"),
+    "5902-2": ("PT", "Prothrombin time"),
+    "2276-4": ("Ferritin", "Ferritin SerPl-mCnc"),
+    "1989-3": ("Vitamin D, 25-hydroxy", "25(OH)D3 SerPl-mCnc"),
+    "2132-9": ("Vitamin B12", "Vit B12 SerPl-mCnc"),
+    "3094-0": ("BUN", "Blood urea nitrogen", "BUN SerPl-mCnc"),
+    "1742-6": ("ALT", "ALT SerPl-cCnc", "Alanine aminotransferase (SGPT)"),
+    "1975-2": ("Total bilirubin", "Bilirub SerPl-mCnc"),
+    "30934-4": ("BNP", "BNP SerPl-mCnc", "B-type natriuretic peptide"),
+    "10839-9": ("Troponin I", "Troponin I.cardiac SerPl-mCnc"),
+    "718-7": ("Hemoglobin", "Hgb Bld-mCnc"),
+    "4544-3": ("Hematocrit", "Hct VFr Bld Auto"),
+    "6690-2": ("WBC", "WBC # Bld Auto", "White blood cell count"),
+    "777-3": ("Platelets", "Platelet count", "Platelets # Bld Auto"),
+    "787-2": ("MCV", "MCV RBC Auto", "Mean corpuscular volume"),
+    "32623-1": ("MPV", "PMV Bld Auto", "Mean platelet volume"),
+    # panels
+    "51990-0": ("Basic metabolic panel", "BMP"),
+    "57698-3": ("Lipid panel", "Lipid panel with direct LDL"),
+    "58410-2": ("CBC", "Complete blood count", "CBC W Auto Differential panel - Blood"),
+}
+
+_DISPLAYS: ContextVar[dict[str, str] | None] = ContextVar("synth_displays", default=None)
+
+
+def draw_displays(rng: random.Random, own: dict[str, str]) -> dict[str, str]:
+    """Code -> the display one patient's record uses: the concept's own (``own``) or a variant."""
+    out = {}
+    for code in sorted(_VARIANTS):
+        options = (own[code], *_VARIANTS[code]) if code in own else _VARIANTS[code]
+        out[code] = rng.choice(options)
+    return out
+
+
+def own_displays() -> dict[str, str]:
+    """Code -> the display each concept of this module is declared with."""
+    out: dict[str, str] = {}
+    for value in list(globals().values()):
+        concepts = value.values() if isinstance(value, dict) else (value,)
+        for item in concepts:
+            concept = item.concept if isinstance(item, Test | Drug) else item
+            if isinstance(concept, Concept):
+                out.setdefault(concept.code, concept.display)
+    return out
+
+
+def display(concept: Concept) -> str:
+    """The display of ``concept`` in the record being written (see :func:`using_displays`)."""
+    chosen = _DISPLAYS.get()
+    return chosen.get(concept.code, concept.display) if chosen else concept.display
+
+
+@contextmanager
+def using_displays(displays: dict[str, str]) -> Iterator[None]:
+    token = _DISPLAYS.set(displays)
+    try:
+        yield
+    finally:
+        _DISPLAYS.reset(token)
