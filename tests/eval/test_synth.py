@@ -253,3 +253,32 @@ def test_generate_patient_matches_written_files(tmp_path):
     bundle, truth = generate_patient(0, seed=3)
     assert json.loads(Path(paths[0]).read_text()) == bundle
     assert json.loads(Path(paths[1]).read_text()) == truth
+
+
+def test_display_texts_vary_across_patients_codes_do_not(patients):
+    """Each concept is written with one of a few displays per patient; its code never changes."""
+    displays: dict[str, set[str]] = {}
+    names: dict[str, set[str]] = {}
+    for _, truth in patients:
+        for section in ("conditions", "medications", "observations"):
+            for item in truth[section]:
+                displays.setdefault(item["code"], set()).add(item["display"])
+                names.setdefault(item["code"], set()).add(item["name"])
+    assert all(len(n) == 1 for n in names.values()), names  # the spoken name stays
+    for code in ("4548-4", "2085-9", "44054006", "59621000", "314076"):
+        if code in displays:
+            assert len(displays[code]) >= 2, (code, displays[code])
+
+
+def test_labs_asked_as_absent_are_on_record_for_some_patients(patients):
+    """TSH, INR, a CBC ... are real results for some patients, so a name never implies absence."""
+    from clinimem_eval.questions.names import ABSENT_LABS
+
+    codes = {o["code"] for _, truth in patients for o in truth["observations"]}
+    present = [t.name for t in ABSENT_LABS if t.code in codes]
+    assert len(present) >= 4, present
+    assert {"718-7", "777-3"} <= codes  # hemoglobin, platelets
+    for _, truth in patients:
+        mine = {o["code"] for o in truth["observations"]} | {m["code"] for m in truth["medications"]}
+        mine |= {c["code"] for c in truth["conditions"]}
+        assert not mine & {a["code"] for k in ("conditions", "medications") for a in truth["absent"][k]}
