@@ -44,7 +44,7 @@ def test_answer_contract_hops_and_citations_point_at_stored_entries(engine):
     assert answer["answer"]["kind"] == "value"
     cited = [c["entry_id"] for c in answer["citations"]]
     assert cited and set(cited) <= ids
-    weights = [e for e in memory.entries if e.concept.endswith("Body weight") and e.path == "$"]
+    weights = [e for e in memory.entries if e.code == "29463-7" and e.path == "$"]  # LOINC body weight
     latest = max(weights, key=lambda e: e.time or "")
     assert answer["answer"]["value"] == latest.value  # the number is the cited entry's
 
