@@ -28,8 +28,27 @@ process's plus the reader process's. The goal: >= 2,000 resources/s on 2 cores,
 and 10x the naive path. ``--profile`` runs cProfile over the warm load and
 prints where the time goes (this process only).
 
-Measured 2026-11-30, ``python bench/ingest.py --patients 200 --naive-files 25``,
-2-core machine shared with other jobs (the load column: 1-minute load average
+Measured 2026-11-30 on a nearly idle 2-core machine (load 1.1-1.4), same command, after the
+synthetic generator's display-variety change (synth-200 now 43,846 resources):
+
+===========  ======  =========  =======  =====  =========  =======
+data set     mode    resources  entries  res/s  res/cpu-s  x naive
+===========  ======  =========  =======  =====  =========  =======
+synthea-23   cold        7,023    5,922  1,095        892      3.5
+synthea-23   warm        7,023    5,922  4,189      4,305     13.5
+synthea-23   reload      7,023        0  5,780      5,763     18.7
+synthea-23   naive       7,023    5,922    310        165
+synth-200    cold       43,846   74,985  2,249      2,137     11.5
+synth-200    warm       43,846   74,985  3,108      3,226     15.8
+synth-200    warm2p     43,846   74,985  3,379      2,589     17.2
+synth-200    reload     43,846        0  4,566      4,572     23.3
+synth-200    naive       5,355    9,393    196        102
+===========  ======  =========  =======  =====  =========  =======
+
+On the idle machine the naive path (MiniLM on every entry's text) runs 3-5x faster than under
+load, so the x-naive ratios are lower than in the loaded run below, and the reader process
+(warm2p) pays off. Earlier the same day, ``python bench/ingest.py --patients 200
+--naive-files 25``, 2-core machine shared with other jobs (the load column: 1-minute load average
 when each run started; 2.4-4.5, so the other core was mostly taken and the wall
 time runs over the CPU time):
 
