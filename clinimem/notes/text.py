@@ -167,24 +167,30 @@ def readable(text: str, content_type: str | None) -> PlainText:
     return reduce_html(text) if is_html(content_type, text) else plain(text)
 
 
-def note_at(resource: dict[str, Any], path: str) -> str | None:
-    """The decoded note that a note entry's ``path`` points into, so its ``span`` can be highlighted.
+def note_source_at(resource: dict[str, Any], path: str) -> tuple[str, str] | None:
+    """The decoded note that a note entry's ``path`` points into, and its content type.
 
     ``path`` is the entry's path (``$.content[0].attachment#mention[3]``,
-    ``$.presentedForm[1]#mention[0]``, ``$.text.div#mention[2]``); the result is
-    the text that ``span`` indexes (the HTML source for HTML notes).
+    ``$.presentedForm[1]#mention[0]``, ``$.text.div#mention[2]``); the text is
+    the one that ``span`` indexes (the HTML source for HTML notes), the content
+    type the one the ingest read it as (XHTML for a narrative ``text.div``).
     """
     where = path.split("#", 1)[0]
     if where == "$.text.div":
         div = (resource.get("text") or {}).get("div")
-        return div if isinstance(div, str) else None
+        return (div, "application/xhtml+xml") if isinstance(div, str) else None
     m = re.fullmatch(r"\$\.(content|presentedForm)\[(\d+)\](\.attachment)?", where)
     if m is None:
         return None
     items = resource.get(m.group(1)) or []
     index = int(m.group(2))
-    if index >= len(items):
+    if index >= len(items) or not isinstance(items[index], dict):
         return None
     attachment = items[index].get("attachment") if m.group(1) == "content" else items[index]
-    decoded = decode_attachment(attachment or {})
-    return decoded[0] if decoded else None
+    return decode_attachment(attachment if isinstance(attachment, dict) else {})
+
+
+def note_at(resource: dict[str, Any], path: str) -> str | None:
+    """The decoded note that a note entry's ``path`` points into, so its ``span`` can be highlighted."""
+    found = note_source_at(resource, path)
+    return found[0] if found else None

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from clinimem.memory.entry import MemoryEntry
-from clinimem.notes.text import PlainText, note_at, readable
+from clinimem.notes.text import PlainText, note_source_at, readable
 
 Span = tuple[int, int]
 
@@ -28,7 +28,6 @@ Span = tuple[int, int]
 MAX_SHOWN = 20_000
 _ELLIPSIS = "…"
 _SPACES = re.compile(r"\s+")
-_NOTE_PATH = re.compile(r"\$\.(content|presentedForm)\[(\d+)\](\.attachment)?")
 
 
 def clip_span(span: Sequence[Any] | None, length: int) -> Span | None:
@@ -71,22 +70,6 @@ def highlight_html(text: str, mention: Sequence[Any] | None, sentence: Sequence[
         f'{esc(text[: s[0]])}<mark class="cm-sentence">{esc(text[s[0] : m[0]])}{marked}'
         f"{esc(text[m[1] : s[1]])}</mark>{esc(text[s[1] :])}"
     )
-
-
-def note_content_type(resource: dict[str, Any], path: str) -> str | None:
-    """The content type of the note ``path`` points into (XHTML for a narrative ``text.div``)."""
-    where = path.split("#", 1)[0]
-    if where == "$.text.div":
-        return "application/xhtml+xml"
-    m = _NOTE_PATH.fullmatch(where)
-    if m is None:
-        return None
-    items = resource.get(m.group(1)) or []
-    index = int(m.group(2))
-    if index >= len(items) or not isinstance(items[index], dict):
-        return None
-    attachment = items[index].get("attachment") if m.group(1) == "content" else items[index]
-    return attachment.get("contentType") if isinstance(attachment, dict) else None
 
 
 def plain_span(reading: PlainText, start: int, end: int) -> Span | None:
@@ -146,10 +129,11 @@ def note_panel(entry: MemoryEntry | None, resource: dict[str, Any] | None, *, li
     """The HTML panel for a cited note entry; "" when the entry is not a note or its note cannot be read."""
     if entry is None or entry.kind != "note" or not resource or "#" not in entry.path:
         return ""
-    source = note_at(resource, entry.path)
-    if not source:
+    found = note_source_at(resource, entry.path)
+    if not found or not found[0]:
         return ""
-    reading = readable(source, note_content_type(resource, entry.path))
+    source, content_type = found
+    reading = readable(source, content_type)
     text = reading.text
     mention = None
     if entry.span is not None and (span := clip_span(entry.span, len(source))) is not None:
