@@ -288,16 +288,11 @@ def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) ->
         return Result(panel[0], panel[1] + anchored)
     if kind == "value":
         numbers = [i for i in chosen if _numeric(entries[i]) is not None]
-        if plan.from_end and op in ("last", "lookup"):
-            # "the one before the last": one result back along the chosen series
-            if len(numbers) <= plan.from_end:
-                return None
-            back = numbers[-1 - plan.from_end]
-            value = _value_answer(entries[back], kind)
-            return Result(value, (back,)) if value else None
-        if not numbers:
+        # "the one before the last": that many results back along the chosen series
+        back = plan.from_end if op in ("last", "lookup") else 0
+        if len(numbers) <= back:
             return None
-        pick = numbers[0] if op in ("first", "after") else numbers[-1]
+        pick = numbers[0] if op in ("first", "after") else numbers[-1 - back]
     value = _value_answer(entries[pick], kind)
     return Result(value, (pick,) + anchored) if value else None
 
