@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clinimem_eval.metrics import summarize
+from clinimem_eval.report import asked_categories
 
 if TYPE_CHECKING:
     from clinimem_eval.harness import EvalResult
@@ -24,9 +25,7 @@ def write_plots(result: EvalResult, out: Path, section: str = "synthetic") -> li
         return []
     written = []
 
-    from clinimem_eval.report import asked_categories
-
-    categories = asked_categories([r for r in result.results if r.section == section])
+    categories = asked_categories(result, section)
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = 0.8 / len(systems)
     x = np.arange(len(categories) + 1)

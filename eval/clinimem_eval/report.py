@@ -28,9 +28,9 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + [""]
 
 
-def asked_categories(results: list[Result]) -> list[str]:
-    """The categories that have questions, in :data:`CATEGORIES` order (notes are optional)."""
-    asked = {r.question.category for r in results}
+def asked_categories(result: EvalResult, section: str) -> list[str]:
+    """The categories a section has questions in, in :data:`CATEGORIES` order (notes are optional)."""
+    asked = {r.question.category for r in result.results if r.section == section}
     return [c for c in CATEGORIES if c in asked]
 
 
@@ -45,7 +45,7 @@ def section_lines(result: EvalResult, section: str) -> list[str]:
     if not systems:
         return ["No results.", ""]
     summaries = {s: by_category(result.of(section, s)) for s in systems}
-    rows_cat = [*asked_categories([r for r in result.results if r.section == section]), "overall"]
+    rows_cat = [*asked_categories(result, section), "overall"]
     counts = {c: summaries[systems[0]][c].n for c in rows_cat}
     lines = ["### Accuracy (%) and citation F1 (%) per category", ""]
     header = ["category", "n"] + [f"{s} acc" for s in systems] + [f"{s} cite F1" for s in systems]
