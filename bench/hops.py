@@ -24,6 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from clinimem_eval.questions.model import CATEGORIES
+
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as lines:
@@ -75,11 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--system", default="controller")
     args = parser.parse_args(argv)
     tables = {str(out): hop_reads(out, args.system) for out in args.outs}
-    order = [
-        c
-        for c in ("lookup", "temporal", "multihop", "trend", "aggregation", "update", "notes", "overall")
-        if any(c in t for t in tables.values())
-    ]
+    order = [c for c in (*CATEGORIES, "overall") if any(c in t for t in tables.values())]
     header = ["category"]
     for name in tables:
         header += [f"n ({name})", "hop 1 -> anchor", "last hop -> target", "mass on gold"]
