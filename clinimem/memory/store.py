@@ -348,7 +348,8 @@ class MemoryStore:
                     as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
             # Entries first (committed when the block ends), manifests after: a crash in
             # between leaves entries without a manifest, which the next load rewrites.
-            entries_left = entries
+            payloads = [_payload(e, sources.get(e.entry_id)) for e in entries]
+            left: Sequence[int] = range(len(entries))  # positions the public upsert writes
             if self.is_local and self.bulk_insert and entries:
                 # Embedded mode: the new points in one go, in one sqlite transaction of their
                 # own; the public upsert takes the rest (points already stored).
@@ -357,19 +358,19 @@ class MemoryStore:
                     self.entries_collection,
                     [e.entry_id for e in entries],
                     [as_lists[e.concept] for e in entries],
-                    [_payload(e, sources.get(e.entry_id)) for e in entries],
+                    payloads,
                 )
                 if rest is not None:
-                    entries_left = [entries[i] for i in rest]
+                    left = rest
             with self._one_commit(self.entries_collection):
-                for start in range(0, len(entries_left), _UPSERT_BATCH):
-                    chunk = entries_left[start : start + _UPSERT_BATCH]
+                for start in range(0, len(left), _UPSERT_BATCH):
+                    chunk = left[start : start + _UPSERT_BATCH]
                     self.client.upsert(
                         self.entries_collection,
                         models.Batch(
-                            ids=[e.entry_id for e in chunk],
-                            vectors=[as_lists[e.concept] for e in chunk],
-                            payloads=[_payload(e, sources.get(e.entry_id)) for e in chunk],
+                            ids=[entries[i].entry_id for i in chunk],
+                            vectors=[as_lists[entries[i].concept] for i in chunk],
+                            payloads=[payloads[i] for i in chunk],
                         ),
                         wait=True,
                     )
