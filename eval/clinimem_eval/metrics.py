@@ -14,7 +14,10 @@ Correctness by the gold answer's kind:
   sequence of numbers each within the rounding rule ("137/91").
 - ``none``: the system abstained (``abstained`` or kind ``none``).
 
-A system that abstains on an answerable question is wrong. Citation
+A system that abstains on an answerable question is wrong, and so is an answer whose
+citations include none of the gold evidence: a right-looking value read from another
+concept (MCV's value for a question about MCHC, a "yes" from prediabetes for diabetes)
+is not counted correct, whatever its kind. Citation
 precision/recall/F1 compare the cited ``resource`` set with the gold
 ``evidence`` set; an empty gold set and no citations score 1.
 """
@@ -154,10 +157,18 @@ class Score:
         }
 
 
+def cites_the_concept(evidence: Iterable[str], answer: Answer) -> bool:
+    """Whether the answer cites at least one gold evidence resource (always, when there is none)."""
+    gold = set(evidence)
+    return not gold or bool(gold & {c.resource for c in answer.citations})
+
+
 def score(gold: dict[str, Any], evidence: Iterable[str], answer: Answer, latency_ms: float) -> Score:
+    evidence = list(evidence)
     precision, recall, f1 = citation_scores((c.resource for c in answer.citations), evidence)
     return Score(
-        correct=answer_correct(gold, answer),
+        correct=answer_correct(gold, answer)
+        and (gold["kind"] == "none" or cites_the_concept(evidence, answer)),
         precision=precision,
         recall=recall,
         f1=f1,

@@ -127,3 +127,26 @@ def test_percentile_and_empty_summary():
     assert percentile([0, 100], 95) == 95
     assert math.isnan(percentile([], 50))
     assert summarize([]).n == 0
+
+
+@pytest.mark.parametrize(
+    ("gold", "right_value"),
+    [
+        (
+            {"kind": "value", "value": 33.1, "unit": "g/dL"},
+            answer("value", 33.1, "g/dL", cited=("Observation/mcv",)),
+        ),
+        ({"kind": "boolean", "value": True}, answer("boolean", True, cited=("Condition/prediabetes",))),
+        ({"kind": "trend", "value": "stable"}, answer("trend", "stable", cited=("Observation/mcv",))),
+        ({"kind": "count", "value": 3}, answer("count", 3, cited=("Observation/mcv",))),
+    ],
+)
+def test_a_right_value_read_from_another_concept_is_wrong(gold: dict[str, Any], right_value: Answer) -> None:
+    # MCHC asked, MCV cited (the reported case): the value may even coincide, the answer is still wrong
+    evidence = ["Observation/mchc"]
+    assert answer_correct(gold, right_value)
+    assert not score(gold, evidence, right_value, 1.0).correct
+    cited_right = Answer(
+        **{**right_value.__dict__, "citations": (Citation("e", "Observation/mchc", None, None, "", 1.0),)}
+    )
+    assert score(gold, evidence, cited_right, 1.0).correct
