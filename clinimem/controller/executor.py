@@ -176,125 +176,177 @@ def _panel_text(
     return AnswerValue(text=text, kind="text", value=joined, unit=unit), cited
 
 
-def execute(plan: Plan, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> Result | None:
+Entries = tuple[MemoryEntry, ...] | list[MemoryEntry]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The evidence an operation computes from: chosen slots in time order, and the anchor it cites."""
+
+    chosen: list[int]
+    anchored: tuple[int, ...]
+
+
+def execute(plan: Plan, entries: Entries) -> Result | None:
     """Run ``plan`` over the patient's entries; None means abstain.
 
     The evidence head chooses the entries; the executor computes from them with
     the same rules as the evaluation harness's gold answers (day granularity:
     "before D" < D, "after D" > D, "since D" >= D; trend by relative change of
     last vs first beyond 5 %; compare = latest vs the one before; count = distinct
-    resources; list = distinct names, sorted).
+    resources; list = distinct names, sorted). One handler per answer kind.
     """
     if plan.op == "abstain" or plan.kind == "none" or not plan.evidence:
         # nothing read: a family-history question can still be a "no" (see _no_family_mention)
         return _no_family_mention(plan, entries)
+    selection = _select(plan, entries)
+    if selection is None or not selection.chosen:
+        return None
+    return HANDLERS[plan.kind](plan, entries, selection)
+
+
+def _select(plan: Plan, entries: Entries) -> Selection | None:
+    """The evidence in time order, within the question's dates, one series, relative to the anchor."""
     op, kind = plan.op, plan.kind
     chosen = _by_time(entries, [i for i in plan.evidence if i != plan.anchor or op not in ANCHORED_OPS])
     if plan.window is not None:
         chosen = [i for i in chosen if _in_window(entries[i], plan.window)]
     if kind in SERIES_KINDS or (kind == "boolean" and op == "compare"):
         chosen = _one_series(entries, chosen, plan.focus)
-    anchor = entries[plan.anchor] if plan.anchor is not None else None
-    anchored: tuple[int, ...] = ()
-    single = kind in ("value", "date", "text")
-    if op in ANCHORED_OPS and single:
-        # a single value read relative to an event: the event is hop 1's read
-        if anchor is None or not _day(anchor):
-            return None
-        anchored = (plan.anchor,)  # type: ignore[assignment]
-        if op == "before":
-            chosen = [i for i in chosen if _day(entries[i]) and _day(entries[i]) < _day(anchor)]
-        elif op == "after":
-            chosen = [i for i in chosen if _day(entries[i]) > _day(anchor)]
-        else:
-            chosen = [
-                i
-                for i in chosen
-                if (anchor.encounter and entries[i].encounter == anchor.encounter)
-                or _day(entries[i]) == _day(anchor)
-            ]
-    elif op in ANCHORED_OPS and anchor is not None:
-        anchored = (plan.anchor,)  # type: ignore[assignment]
-    if not chosen:
+    if op not in ANCHORED_OPS or plan.anchor is None:
+        if op in ANCHORED_OPS and kind in ("value", "date", "text"):
+            return None  # a single value read relative to an event needs the event
+        return Selection(chosen, ())
+    anchor = entries[plan.anchor]
+    if kind not in ("value", "date", "text"):
+        return Selection(chosen, (plan.anchor,))
+    # a single value read relative to an event: the event is hop 1's read
+    day = _day(anchor)
+    if not day:
         return None
+    if op == "before":
+        chosen = [i for i in chosen if _day(entries[i]) and _day(entries[i]) < day]
+    elif op == "after":
+        chosen = [i for i in chosen if _day(entries[i]) > day]
+    else:
+        chosen = [
+            i
+            for i in chosen
+            if (anchor.encounter and entries[i].encounter == anchor.encounter) or _day(entries[i]) == day
+        ]
+    return Selection(chosen, (plan.anchor,))
 
-    if kind == "list":
-        names = sorted(
-            {
-                (entries[i].display or entries[i].text).lower(): entries[i].display or entries[i].text
-                for i in chosen
-            }.values(),
-            key=str.lower,
-        )
-        return Result(AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + anchored)
-    if kind == "count":
-        by_resource: dict[str, int] = {}
-        for i in chosen:
-            by_resource.setdefault(entries[i].resource, i)
-        n = len(by_resource)
-        label = _name(entries[chosen[0]])
-        return Result(
-            AnswerValue(text=f"{n} ({label})", kind="count", value=n), tuple(by_resource.values()) + anchored
-        )
-    if kind == "trend":
-        series = [i for i in chosen if _numeric(entries[i]) is not None]
-        if plan.count:
-            series = series[-plan.count :]
-        elif anchor is not None and plan.anchor not in plan.evidence and _day(anchor):
-            # since an event: the last result on or before its day, then every result after it
-            base = [i for i in series if _day(entries[i]) <= _day(anchor)]
-            series = base[-1:] + [i for i in series if _day(entries[i]) > _day(anchor)]
-            anchored = (plan.anchor,)  # type: ignore[assignment]
-        label = trend_label([_numeric(entries[i]) for i in series])  # type: ignore[misc]
-        if label is None:
-            return None
-        first, last = entries[series[0]], entries[series[-1]]
-        text = (
-            f"{label}: {_name(last)} from {format_number(_numeric(first))} on {_day(first)} "  # type: ignore[arg-type]
-            f"to {format_number(_numeric(last))} on {_day(last)}"  # type: ignore[arg-type]
-        )
-        return Result(
-            AnswerValue(text=text, kind="trend", value=label, unit=last.unit), tuple(series) + anchored
-        )
-    if kind == "boolean":
-        if op == "compare":
-            numbers = [i for i in chosen if _numeric(entries[i]) is not None]
-            if len(numbers) < 2:
-                return None
-            previous, latest = entries[numbers[-2]], entries[numbers[-1]]
-            verdict = _numeric(latest) > _numeric(previous)  # type: ignore[operator]
-            text = f"{'Yes' if verdict else 'No'}: {latest.text} ({_day(latest)}) after {previous.text} ({_day(previous)})"
-            return Result(AnswerValue(text=text, kind="boolean", value=verdict), (numbers[-2], numbers[-1]))
-        if all(entries[i].kind == "note" for i in chosen):
-            return _from_notes(plan, entries, chosen)
-        latest = entries[chosen[-1]]
-        if latest.kind == "condition":
-            verdict = is_resolved(latest)
-            cited: tuple[int, ...] = (chosen[-1],)
-        else:
-            current = [i for i in chosen if is_current(entries[i])]
-            verdict = bool(current)
-            cited = tuple(current) or (chosen[-1],)
-        return Result(
-            AnswerValue(text=f"{'Yes' if verdict else 'No'}: {latest.text}", kind="boolean", value=verdict),
-            cited,
-        )
-    pick = chosen[0] if op in ("first", "after") else chosen[-1]
-    if kind == "text":
-        panel = _panel_text(entries, pick)
-        if panel is None:
-            value = _value_answer(entries[pick], "text")
-            return Result(value, (pick,) + anchored) if value else None
-        return Result(panel[0], panel[1] + anchored)
-    if kind == "value":
+
+def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    names = sorted(
+        {
+            (entries[i].display or entries[i].text).lower(): entries[i].display or entries[i].text
+            for i in sel.chosen
+        }.values(),
+        key=str.lower,
+    )
+    return Result(
+        AnswerValue(text="; ".join(names), kind="list", value=names), tuple(sel.chosen) + sel.anchored
+    )
+
+
+def _count(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    by_resource: dict[str, int] = {}
+    for i in sel.chosen:
+        by_resource.setdefault(entries[i].resource, i)
+    n = len(by_resource)
+    label = _name(entries[sel.chosen[0]])
+    return Result(
+        AnswerValue(text=f"{n} ({label})", kind="count", value=n), tuple(by_resource.values()) + sel.anchored
+    )
+
+
+def _trend(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    series = [i for i in sel.chosen if _numeric(entries[i]) is not None]
+    anchored = sel.anchored
+    anchor = entries[plan.anchor] if plan.anchor is not None else None
+    if plan.count:
+        series = series[-plan.count :]
+    elif anchor is not None and plan.anchor not in plan.evidence and _day(anchor):
+        # since an event: the last result on or before its day, then every result after it
+        base = [i for i in series if _day(entries[i]) <= _day(anchor)]
+        series = base[-1:] + [i for i in series if _day(entries[i]) > _day(anchor)]
+        anchored = (plan.anchor,)  # type: ignore[assignment]
+    label = trend_label([_numeric(entries[i]) for i in series])  # type: ignore[misc]
+    if label is None:
+        return None
+    first, last = entries[series[0]], entries[series[-1]]
+    text = (
+        f"{label}: {_name(last)} from {format_number(_numeric(first))} on {_day(first)} "  # type: ignore[arg-type]
+        f"to {format_number(_numeric(last))} on {_day(last)}"  # type: ignore[arg-type]
+    )
+    return Result(AnswerValue(text=text, kind="trend", value=label, unit=last.unit), tuple(series) + anchored)
+
+
+def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    chosen = sel.chosen
+    if plan.op == "compare":
         numbers = [i for i in chosen if _numeric(entries[i]) is not None]
-        # "the one before the last": that many results back along the chosen series
-        back = plan.from_end if op in ("last", "lookup") else 0
-        if len(numbers) <= back:
+        if len(numbers) < 2:
             return None
-        pick = numbers[0] if op in ("first", "after") else numbers[-1 - back]
-    value = _value_answer(entries[pick], kind)
-    return Result(value, (pick,) + anchored) if value else None
+        previous, latest = entries[numbers[-2]], entries[numbers[-1]]
+        verdict = _numeric(latest) > _numeric(previous)  # type: ignore[operator]
+        text = f"{'Yes' if verdict else 'No'}: {latest.text} ({_day(latest)}) after {previous.text} ({_day(previous)})"
+        return Result(AnswerValue(text=text, kind="boolean", value=verdict), (numbers[-2], numbers[-1]))
+    if all(entries[i].kind == "note" for i in chosen):
+        return _from_notes(plan, entries, chosen)
+    latest = entries[chosen[-1]]
+    if latest.kind == "condition":
+        verdict = is_resolved(latest)
+        cited: tuple[int, ...] = (chosen[-1],)
+    else:
+        current = [i for i in chosen if is_current(entries[i])]
+        verdict = bool(current)
+        cited = tuple(current) or (chosen[-1],)
+    return Result(
+        AnswerValue(text=f"{'Yes' if verdict else 'No'}: {latest.text}", kind="boolean", value=verdict), cited
+    )
+
+
+def _pick(plan: Plan, chosen: list[int]) -> int:
+    return chosen[0] if plan.op in ("first", "after") else chosen[-1]
+
+
+def _text(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    pick = _pick(plan, sel.chosen)
+    panel = _panel_text(entries, pick)
+    if panel is None:
+        value = _value_answer(entries[pick], "text")
+        return Result(value, (pick,) + sel.anchored) if value else None
+    return Result(panel[0], panel[1] + sel.anchored)
+
+
+def _value(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    numbers = [i for i in sel.chosen if _numeric(entries[i]) is not None]
+    # "the one before the last": that many results back along the chosen series
+    back = plan.from_end if plan.op in ("last", "lookup") else 0
+    if len(numbers) <= back:
+        return None
+    pick = numbers[0] if plan.op in ("first", "after") else numbers[-1 - back]
+    value = _value_answer(entries[pick], "value")
+    return Result(value, (pick,) + sel.anchored) if value else None
+
+
+def _date(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    pick = _pick(plan, sel.chosen)
+    value = _value_answer(entries[pick], "date")
+    return Result(value, (pick,) + sel.anchored) if value else None
+
+
+HANDLERS = {
+    "list": _list,
+    "count": _count,
+    "trend": _trend,
+    "boolean": _boolean,
+    "text": _text,
+    "value": _value,
+    "date": _date,
+}
 
 
 # A note mention says something of the patient only without these flags ("Denies chest pain",
