@@ -1,0 +1,175 @@
+"""Explicit vocabulary tables: other names, classes and class words for coded concepts.
+
+The tables live in ``clinimem/grounding/data`` (tab-separated, one header line,
+every row naming its source):
+
+- ``synonyms.tsv`` (``system code name source``): names a clinician uses for a
+  coded concept besides its display ("A1c" for LOINC 4548-4, "Coumadin" for a
+  warfarin product);
+- ``classes.tsv`` (``system code class source``): class membership (drug classes
+  after WHO ATC, condition groups after the SNOMED CT hierarchy, lab groups), each
+  ancestor class written out as its own row;
+- ``class_terms.tsv`` (``class term source``): the words that name a class in a
+  question ("blood thinner" -> anticoagulant, "water pill" -> diuretic).
+
+Systems are written as FHIR writes them (``http://loinc.org``,
+``http://snomed.info/sct``, ``http://www.nlm.nih.gov/research/umls/rxnorm``,
+``http://hl7.org/fhir/sid/cvx``). ``bench/lexicon_coverage.py`` reports how much
+of the records at hand the tables cover.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+_DATA_PACKAGE = "clinimem.grounding"
+_DATA_DIR = "data"
+
+# Other spellings of a system URL -> the spelling the tables use.
+_SYSTEM_ALIASES = {
+    "urn:oid:2.16.840.1.113883.6.1": "http://loinc.org",
+    "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
+    "urn:oid:2.16.840.1.113883.6.88": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "urn:oid:2.16.840.1.113883.12.292": "http://hl7.org/fhir/sid/cvx",
+}
+
+_Key = tuple[str, str]
+
+
+def normalize_system(system: str | None) -> str | None:
+    """``system`` as the tables write it (no trailing slash, OID aliases resolved)."""
+    if system is None:
+        return None
+    system = system.strip().rstrip("/")
+    return _SYSTEM_ALIASES.get(system, system)
+
+
+def _read_rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of one data table, checked for its header and a non-empty value in every column."""
+    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR, name).read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    if tuple(reader.fieldnames or ()) != columns:
+        raise ValueError(f"{name}: header {reader.fieldnames} is not {list(columns)}")
+    rows = []
+    for line, row in enumerate(reader, start=2):
+        values = {c: (row.get(c) or "").strip() for c in columns}
+        if not all(values.values()):
+            raise ValueError(f"{name}:{line}: empty column in {row}")
+        rows.append(values)
+    return rows
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """A case-insensitive whole-word pattern for ``term``, tolerant of plurals and of space/hyphen.
+
+    A term is not matched right after a hyphen or a letter, so "diabetes" is not
+    found in "pre-diabetes" or "prediabetes".
+    """
+    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    body = r"[\s\-]+".join(re.escape(w).replace("'", "['\u2019]?") for w in words)
+    last = words[-1]
+    if len(last) > 2 and last[-1].lower() == "y" and last[-2].lower() not in "aeiou":
+        stem = r"[\s\-]+".join([*map(re.escape, words[:-1]), re.escape(last[:-1])])
+        body = rf"(?:{stem}ies|{body})"
+    return re.compile(rf"(?<![\w\-]){body}(?:e?s|'s)?(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """The three tables, indexed by (system, code) and by class."""
+
+    synonyms: dict[_Key, tuple[str, ...]] = field(repr=False)
+    classes: dict[_Key, tuple[str, ...]] = field(repr=False)
+    terms: dict[str, tuple[str, ...]] = field(repr=False)
+    _patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = field(repr=False, default=())
+
+    @staticmethod
+    def _lookup(table: dict[_Key, tuple[str, ...]], system: str | None, code: str | None) -> tuple[str, ...]:
+        if not code:
+            return ()
+        code = code.strip()
+        system = normalize_system(system)
+        if system:
+            return table.get((system, code), ())
+        found: list[str] = []  # no system: every system's rows for this code
+        for (_, c), values in table.items():
+            if c == code:
+                found.extend(values)
+        return tuple(dict.fromkeys(found))
+
+    def names_for(self, system: str | None, code: str | None) -> tuple[str, ...]:
+        """Other names of the concept (abbreviations, lay terms, ingredient and brand names)."""
+        return self._lookup(self.synonyms, system, code)
+
+    def classes_for(self, system: str | None, code: str | None) -> tuple[str, ...]:
+        """The classes the concept belongs to, ancestors included ("statin", "lipid-lowering drug")."""
+        return self._lookup(self.classes, system, code)
+
+    def class_terms(self) -> dict[str, tuple[str, ...]]:
+        """Class -> the words that name it (its own name first)."""
+        return dict(self.terms)
+
+    def classes_named_in(self, text: str) -> tuple[str, ...]:
+        """The classes ``text`` names, in the order they appear.
+
+        Terms are matched whole-word and case-insensitive, longest first: the words
+        a longer term took ("blood pressure medication") are not read again by a
+        shorter one ("blood pressure").
+        """
+        if not text:
+            return ()
+        taken: list[tuple[int, int]] = []
+        hits: list[tuple[int, tuple[str, ...]]] = []
+        for pattern, classes in self._patterns:
+            for m in pattern.finditer(text):
+                start, end = m.span()
+                if any(start < e and s < end for s, e in taken):
+                    continue
+                taken.append((start, end))
+                hits.append((start, classes))
+        hits.sort(key=lambda hit: hit[0])
+        return tuple(dict.fromkeys(c for _, classes in hits for c in classes))
+
+
+def _build() -> Lexicon:
+    synonyms: dict[_Key, list[str]] = {}
+    for row in _read_rows("synonyms.tsv", ("system", "code", "name", "source")):
+        names = synonyms.setdefault((row["system"], row["code"]), [])
+        if row["name"] not in names:
+            names.append(row["name"])
+    classes: dict[_Key, list[str]] = {}
+    for row in _read_rows("classes.tsv", ("system", "code", "class", "source")):
+        members = classes.setdefault((row["system"], row["code"]), [])
+        if row["class"] not in members:
+            members.append(row["class"])
+    terms: dict[str, list[str]] = {}
+    for row in _read_rows("class_terms.tsv", ("class", "term", "source")):
+        terms.setdefault(row["class"], [row["class"]])
+        if row["term"] not in terms[row["class"]]:
+            terms[row["class"]].append(row["term"])
+    for cls in {c for members in classes.values() for c in members}:
+        terms.setdefault(cls, [cls])
+    by_term: dict[str, list[str]] = {}
+    for cls, words in terms.items():
+        for word in words:
+            named = by_term.setdefault(word.lower(), [])
+            if cls not in named:
+                named.append(cls)
+    ordered = sorted(by_term, key=lambda w: (-len(w), w))
+    return Lexicon(
+        synonyms={k: tuple(v) for k, v in synonyms.items()},
+        classes={k: tuple(v) for k, v in classes.items()},
+        terms={k: tuple(v) for k, v in terms.items()},
+        _patterns=tuple((term_pattern(w), tuple(by_term[w])) for w in ordered),
+    )
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The tables of ``clinimem/grounding/data``, read once."""
+    return _build()
