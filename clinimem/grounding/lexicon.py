@@ -51,7 +51,7 @@ def normalize_system(system: str | None) -> str | None:
 
 def _read_rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
     """The rows of one data table, checked for its header and a non-empty value in every column."""
-    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR, name).read_text(encoding="utf-8")
+    text = resources.files(_DATA_PACKAGE).joinpath(_DATA_DIR).joinpath(name).read_text(encoding="utf-8")
     reader = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
     if tuple(reader.fieldnames or ()) != columns:
         raise ValueError(f"{name}: header {reader.fieldnames} is not {list(columns)}")
