@@ -76,7 +76,7 @@ def run_session(
         question = QUESTIONS[(index + k) % len(QUESTIONS)]
         started = time.perf_counter()
         try:
-            out = client.predict(question, api_name="/ask")
+            out = client.predict(question, patient_id, api_name="/ask")
         except Exception as err:
             result.failures.append(f"ask: {type(err).__name__}: {err}")
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,7 +19,8 @@ pytestmark = [
 
 # /select_patient returns (header, timeline, answer, citations, trend, hops, hop table, note, source, answer JSON)
 HEADER = 0
-# /ask returns (answer, citations, timeline, trend, hops, hop table, note, source, answer JSON)
+# /ask takes (question, patient: the picker's value) and returns
+# (answer, citations, timeline, trend, hops, hop table, note, source, answer JSON)
 ANSWER, CITATIONS, ANSWER_JSON = 0, 1, -1
 
 
@@ -42,7 +44,7 @@ def test_select_then_ask_answers_about_that_patient(
     patient_id = patients["Patria Schimmel"]
     header = session.predict(patient_id, api_name="/select_patient")[HEADER]
     assert "Patria Schimmel" in header and "Active problems" in header
-    out = session.predict(answered_question, api_name="/ask")
+    out = session.predict(answered_question, patient_id, api_name="/ask")
     answer = json.loads(out[ANSWER_JSON])
     assert answer["patient_id"] == patient_id
     assert answer["citations"], "the chosen question is answered with citations"
@@ -61,11 +63,15 @@ def test_search_by_name_or_id_fragment(ui_server, patients: dict[str, str]) -> N
 
 def test_clear_messages(ui_server) -> None:
     session = client(ui_server.url)
-    assert "Pick a patient first" in session.predict("When was the last visit?", api_name="/ask")[ANSWER]
+    assert (
+        "Pick a patient first" in session.predict("When was the last visit?", None, api_name="/ask")[ANSWER]
+    )
     header = session.predict("not-a-patient-id", api_name="/select_patient")[HEADER]
     assert "No patient with that name or id" in header
+    out = session.predict("When was the last visit?", "not-a-patient-id", api_name="/ask")
+    assert "No patient with that name or id" in out[ANSWER]
     session.predict("Benito", api_name="/select_patient")
-    assert "Type a question" in session.predict("  ", api_name="/ask")[ANSWER]
+    assert "Type a question" in session.predict("  ", "Benito", api_name="/ask")[ANSWER]
 
 
 def test_sessions_do_not_mix_patients(ui_server, patients: dict[str, str], answered_question: str) -> None:
@@ -77,7 +83,7 @@ def test_sessions_do_not_mix_patients(ui_server, patients: dict[str, str], answe
 
     def run(item: tuple[Client, str]) -> tuple[str, str]:
         session, patient_id = item
-        out = session.predict(answered_question, api_name="/ask")
+        out = session.predict(answered_question, patient_id, api_name="/ask")
         return patient_id, json.loads(out[ANSWER_JSON])["patient_id"]
 
     with ThreadPoolExecutor(len(sessions)) as pool:
@@ -92,7 +98,7 @@ def test_no_patient_data_in_info_logs(
     session = client(ui_server.url)
     patient_id = patients["Patria Schimmel"]
     session.predict(patient_id, api_name="/select_patient")
-    session.predict(answered_question, api_name="/ask")
+    session.predict(answered_question, patient_id, api_name="/ask")
     info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert any("answered in" in m for m in info), "the answer is logged (without patient data)"
     for message in info:
@@ -127,9 +133,60 @@ def test_abstained_answer_reads_not_in_the_record(serve_app, ui_engine, patients
         served = serve_app(Clinimem(ui_engine.engine.store, system="ui-standin"))
         session = client(served.url)
         session.predict(patients["Patria Schimmel"], api_name="/select_patient")
-        out = session.predict("Any xylophone zeppelin?", api_name="/ask")
+        out = session.predict("Any xylophone zeppelin?", patients["Patria Schimmel"], api_name="/ask")
     finally:
         del SYSTEMS["ui-standin"]
     assert out[ANSWER].startswith("### Not in the record")
     assert out[CITATIONS]["data"] == []
     assert json.loads(out[ANSWER_JSON])["abstained"] is True
+
+
+class SlowAnswers:
+    """The engine, each answer delayed: a question is still running when the next pick arrives."""
+
+    def __init__(self, engine: object, delay: float) -> None:
+        self._engine, self._delay = engine, delay
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+    def ask(self, *args: object, **kwargs: object) -> object:
+        time.sleep(self._delay)
+        return self._engine.ask(*args, **kwargs)
+
+
+def skipped(out: tuple) -> bool:
+    """Every output left as it was (the handler returned gr.skip() for each)."""
+    return all(isinstance(o, dict) and o.get("__type__") == "update" and "value" not in o for o in out)
+
+
+def test_a_pick_while_an_answer_runs_never_leaves_the_earlier_patient(
+    serve_app, ui_engine, patients: dict[str, str], answered_question: str
+) -> None:
+    """The reported sequence: pick A, ask, pick B 50 ms later, ask again: the answer is about B."""
+    served = serve_app(SlowAnswers(ui_engine.engine, delay=0.5))
+    first, second = patients["Patria Schimmel"], patients["Jacob Larson"]
+    session = client(served.url)
+    for _ in range(5):
+        session.predict(first, api_name="/select_patient")
+        running = session.submit(answered_question, first, api_name="/ask")
+        time.sleep(0.05)
+        assert "Jacob Larson" in session.predict(second, api_name="/select_patient")[HEADER]
+        out = session.predict(answered_question, second, api_name="/ask")
+        assert json.loads(out[ANSWER_JSON])["patient_id"] == second
+        assert second in out[ANSWER] and first not in out[ANSWER]
+        # The answer about A finished after B was picked: discarded, nothing of it reaches the page.
+        stale = running.result()
+        assert skipped(stale), stale
+
+
+def test_an_answer_about_another_patient_than_the_picked_one_is_discarded(
+    ui_server, patients: dict[str, str], answered_question: str
+) -> None:
+    session = client(ui_server.url)
+    picked, other = patients["Patria Schimmel"], patients["Buster Hoeger"]
+    session.predict(picked, api_name="/select_patient")
+    assert skipped(session.predict(answered_question, other, api_name="/ask"))
+    # Asked by a name the picker resolves: answered about that patient.
+    out = session.predict(answered_question, "Patria Schimmel", api_name="/ask")
+    assert json.loads(out[ANSWER_JSON])["patient_id"] == picked
