@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
+
+from clinimem.logs import configure_logging, redact
 
 # name -> (module, one-line help). Each module has add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -81,14 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     if module is None:
         parser.print_help()
         return 0 if not argv or "-h" in argv or "--help" in argv else 2
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose)
     from clinimem.errors import ClinimemError
 
     try:
         return int(module.run(args) or 0)
     except ClinimemError as err:
-        print(f"clinimem {typed or args.command}: {err}", file=sys.stderr)
+        # An error goes where the logs go, so it obeys their rule: no patient id below DEBUG (the
+        # connectors redact their URLs already; this catches an id an error names on purpose).
+        text = str(err) if args.verbose >= 2 else redact(str(err))
+        print(f"clinimem {typed or args.command}: {text}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -41,7 +41,7 @@ from clinimem.memory.entry import MemoryEntry  # noqa: E402
 from clinimem.memory.store import PatientSummary  # noqa: E402
 from clinimem.ui import note_view, plots, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
-from clinimem.ui.login import parse_auth  # noqa: E402
+from clinimem.ui.login import Login, login_app_kwargs, parse_auth  # noqa: E402
 
 log = logging.getLogger("clinimem.ui")
 
@@ -602,7 +602,9 @@ def serve(
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=credentials,
+        # The check is rate-limited per client address, which the middleware makes known to it.
+        auth=Login(*credentials) if credentials else None,
+        app_kwargs=login_app_kwargs() if credentials else None,
         auth_message="clinimem: sign in to see patient records" if credentials else None,
         prevent_thread_lock=not block,
         show_error=False,  # a handler's failure must never show a stack trace in the page

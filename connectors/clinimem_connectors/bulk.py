@@ -99,6 +99,7 @@ class BulkExportClient:
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff: float = 0.5,
+        max_retry_after: float | None = None,
         poll_interval: float = 2.0,
         max_poll_interval: float = 120.0,
         export_timeout: float = 6 * 3600.0,
@@ -115,7 +116,7 @@ class BulkExportClient:
         self._http = RetryingHttp(
             token=token_from_env(token),
             timeout=timeout,
-            policy=RetryPolicy(max_retries=max_retries, backoff=backoff),
+            policy=RetryPolicy(max_retries=max_retries, backoff=backoff, max_retry_after=max_retry_after),
             transport=transport,
             sleep=sleep,
         )
@@ -204,7 +205,10 @@ class BulkExportClient:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is None:
                 wait, interval = interval, min(interval * 1.5, self.max_poll_interval)
-            wait = min(wait, self.max_poll_interval)
+            else:
+                # The server's ask is honoured up to the retry ceiling; a poll that comes back
+                # early only costs a 202, so a longer ask is shortened rather than refused.
+                wait = min(wait, max(self.max_poll_interval, self._http.policy.ceiling))
             if time.monotonic() + wait > deadline:
                 raise SourceError(
                     f"the export at {status_url} was not finished after {self.export_timeout:.0f} s"

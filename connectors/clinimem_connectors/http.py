@@ -2,8 +2,10 @@
 
 Both connectors talk to the same kind of server and need the same behaviour:
 a bearer token sent only where it belongs, retries with exponential backoff on
-429, 5xx and transport errors that honour ``Retry-After``, and one clear
-:class:`~clinimem.errors.SourceError` when the server keeps failing.
+429, 5xx and transport errors that honour ``Retry-After`` (up to a ceiling the
+user can raise), and one clear :class:`~clinimem.errors.SourceError` when the
+server keeps failing. URLs in errors are redacted (:func:`clinimem.logs.redact`):
+FHIR paths carry the patient, and errors reach logs and terminals.
 
 Example::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import os
 import random
 import time
@@ -27,10 +30,15 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from clinimem.errors import SourceError
+from clinimem.logs import redact
 
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "CLINIMEM_FHIR_TOKEN"
+MAX_RETRY_AFTER_ENV = "CLINIMEM_MAX_RETRY_AFTER"
+# A server may ask for minutes (a 503 during a restart, a 429 quota window); longer than this
+# and an interactive load would seem hung, so it fails instead, saying how to wait longer.
+DEFAULT_MAX_RETRY_AFTER = 300.0
 FHIR_JSON = "application/fhir+json"
 
 # 408 and 425 are "try again" statuses too; every 5xx is treated as transient
@@ -38,22 +46,54 @@ FHIR_JSON = "application/fhir+json"
 RETRY_STATUSES = frozenset({408, 425, 429})
 
 
+def max_retry_after_from_env() -> float:
+    """The ``Retry-After`` ceiling: ``CLINIMEM_MAX_RETRY_AFTER`` seconds, else 300."""
+    text = os.environ.get(MAX_RETRY_AFTER_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_RETRY_AFTER
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise SourceError(
+            f"{MAX_RETRY_AFTER_ENV}={text!r} is not a number of seconds",
+            hint=f"Set {MAX_RETRY_AFTER_ENV} to the longest Retry-After to wait, e.g. 900, or unset it",
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to retry a request that failed transiently.
 
-    The n-th retry waits ``backoff * 2**(n-1)`` seconds (with jitter), or what
-    the server's ``Retry-After`` asks for, never more than ``max_delay``.
+    The n-th retry waits ``backoff * 2**(n-1)`` seconds (with jitter), never more
+    than ``max_delay``; or, when the server sends ``Retry-After``, exactly what it
+    asks for, up to ``max_retry_after`` (default ``CLINIMEM_MAX_RETRY_AFTER`` or
+    300 s). A longer ask fails the request at once (:meth:`RetryingHttp.request`)
+    rather than coming back before the server said.
     """
 
     max_retries: int = 5
     backoff: float = 0.5
     max_delay: float = 60.0
+    max_retry_after: float | None = None  # None: CLINIMEM_MAX_RETRY_AFTER, else 300
+
+    def __post_init__(self) -> None:
+        if self.max_retry_after is None:
+            # Read at construction, so a bad value fails before the first request.
+            object.__setattr__(self, "max_retry_after", max_retry_after_from_env())
+
+    @property
+    def ceiling(self) -> float:
+        """The longest ``Retry-After`` honoured, in seconds."""
+        assert self.max_retry_after is not None  # set by __post_init__
+        return self.max_retry_after
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
         if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
+            return min(max(retry_after, 0.0), self.ceiling)
         # Jitter keeps many clients that failed together from retrying together.
         exp = self.backoff * 2 ** (attempt - 1)
         return min(exp * random.uniform(0.5, 1.0), self.max_delay)
@@ -140,6 +180,15 @@ def _origin(url: str) -> tuple[str, str]:
 def _host(url: str) -> str:
     # Retries are logged at WARNING, so they name the host only: paths carry patient ids.
     return urlsplit(url).netloc
+
+
+def source_error(message: str, url: str, hint: str) -> SourceError:
+    """A :class:`SourceError` about ``url`` with the patient redacted from message and URL.
+
+    The whole URL is logged at DEBUG (``-vv``), the level that may name patients.
+    """
+    log.debug("failed request URL: %s", url)
+    return SourceError(redact(message), file=redact(url), hint=hint)
 
 
 def _hint_for(status: int | None) -> str:
@@ -255,11 +304,11 @@ class RetryingHttp:
             if attempt > self.policy.max_retries:
                 if status is not None:
                     raise self._error(method, response, attempt - 1)
-                raise SourceError(
-                    f"{method} {url} failed after {attempt} attempts ({failure})",
-                    file=url,
-                    hint=_hint_for(None),
+                raise source_error(
+                    f"{method} {url} failed after {attempt} attempts ({failure})", url, _hint_for(None)
                 )
+            if retry_after is not None and retry_after > self.policy.ceiling:
+                raise self._too_long(method, url, failure, retry_after)
             wait = self.policy.delay(attempt, retry_after)
             log.warning(
                 "%s on %s answered %s; retry %d/%d in %.1f s",
@@ -280,7 +329,16 @@ class RetryingHttp:
         message = f"{method} {url} answered HTTP {response.status_code}{tries}"
         if detail:
             message = f"{message}: {detail}"
-        return SourceError(message, file=url, hint=_hint_for(response.status_code))
+        return source_error(message, url, _hint_for(response.status_code))
+
+    def _too_long(self, method: str, url: str, failure: str, retry_after: float) -> SourceError:
+        ceiling = self.policy.ceiling
+        return source_error(
+            f"{method} {url} answered {failure} and asked to retry after {retry_after:.0f} s, "
+            f"longer than this client waits ({ceiling:.0f} s)",
+            url,
+            f"Try again later, or let clinimem wait that long: {MAX_RETRY_AFTER_ENV}={math.ceil(retry_after)}",
+        )
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         """``request("GET", url, ...)``."""
@@ -314,10 +372,10 @@ class RetryingHttp:
             except httpx.TransportError as err:
                 attempt += 1
                 if attempt > self.policy.max_retries:
-                    raise SourceError(
+                    raise source_error(
                         f"download of {url} broke off after {delivered} lines ({type(err).__name__}: {err})",
-                        file=url,
-                        hint=_hint_for(None),
+                        url,
+                        _hint_for(None),
                     ) from err
                 wait = self.policy.delay(attempt, None)
                 log.warning(
@@ -338,8 +396,8 @@ def response_json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as err:
         kind = response.headers.get("Content-Type", "no content type")
-        raise SourceError(
+        raise source_error(
             f"{url} answered HTTP {response.status_code} with a body that is not JSON ({kind})",
-            file=url,
-            hint="Check that the URL is a FHIR server base, not a web page or a login redirect",
+            url,
+            "Check that the URL is a FHIR server base, not a web page or a login redirect",
         ) from err

@@ -22,9 +22,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from clinimem.errors import SourceError, UnknownPatientError
+from clinimem.errors import UnknownPatientError
 from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.fhir.validate import iter_payload
+from clinimem.logs import redact
 
 from .http import (
     RetryingHttp,
@@ -33,6 +34,7 @@ from .http import (
     outcome_codes,
     resolve_link,
     response_json,
+    source_error,
     token_from_env,
 )
 
@@ -80,6 +82,7 @@ class FhirRestClient:
         timeout: float = 30.0,
         max_retries: int = 5,
         backoff: float = 0.5,
+        max_retry_after: float | None = None,
         page_size: int | None = None,
         fallback_types: Iterable[str] = FALLBACK_TYPES,
         transport: httpx.BaseTransport | None = None,
@@ -90,7 +93,7 @@ class FhirRestClient:
         self._http = RetryingHttp(
             token=token_from_env(token),
             timeout=timeout,
-            policy=RetryPolicy(max_retries=max_retries, backoff=backoff),
+            policy=RetryPolicy(max_retries=max_retries, backoff=backoff, max_retry_after=max_retry_after),
             token_origins=[self.base_url],
             transport=transport,
         )
@@ -134,9 +137,11 @@ class FhirRestClient:
         url = self._url(f"Patient/{pid}")
         response = self._http.get(url, ok=(404, 410))
         if response.status_code in (404, 410):
+            # The message names the id the caller asked for; the URL is redacted like any other,
+            # and the command line redacts the message too (clinimem.logs).
             raise UnknownPatientError(
                 f"the server has no Patient/{patient_id}",
-                file=url,
+                file=redact(url),
                 resource=f"Patient/{patient_id}",
                 hint="Check the id (list them with GET [base]/Patient) and the base URL",
             )
@@ -193,10 +198,10 @@ class FhirRestClient:
                 body = response_json(response)
             if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
                 kind = body.get("resourceType") if isinstance(body, dict) else type(body).__name__
-                raise SourceError(
+                raise source_error(
                     f"{page_url} answered a {kind}, not a Bundle",
-                    file=page_url,
-                    hint="Check that the base URL points at a FHIR R4 server",
+                    page_url,
+                    "Check that the base URL points at a FHIR R4 server",
                 )
             yield page_url, body
             link = _next_link(body)
