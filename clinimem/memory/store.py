@@ -1,6 +1,6 @@
 """The episodic memory in Qdrant: entries, a per-patient manifest and a concept-vector cache.
 
-Three collections (names prefixed, default ``clinimem``):
+Five collections (names prefixed, default ``clinimem``):
 
 - ``{prefix}_entries``: one point per memory entry; vector = MiniLM embedding
   of the entry's concept; payload = the entry's fields.
@@ -12,6 +12,18 @@ Three collections (names prefixed, default ``clinimem``):
   ignores payload indexes and filters point by point).
 - ``{prefix}_concepts``: concept text -> vector, so the encoder runs once per
   distinct concept, across runs.
+- ``{prefix}_loads`` and ``{prefix}_staging``: a load in progress (see below).
+
+A patient's memory changes all at once. Reads go through the published
+manifest, so a write is staged first: per patient a load record (the next
+manifest, the entry ids of the version it replaces) in ``_loads``; entries of
+resources the published version does not hold go straight into ``_entries``
+(no published manifest names them, so no read sees them); new contents of
+entries the published version holds wait in ``_staging``. Publishing writes
+the manifest, copies the staged contents over and deletes what the new version
+dropped; a rollback deletes what the load wrote. A load record left by a
+process that died is settled when an embedded store is next opened (or the
+patient is next written): rolled forward if its manifest was published, else back.
 
 Location: a folder (embedded local mode, the default), ``:memory:``, or a
 server URL. Both embedded forms lock their folder to one process.
@@ -120,6 +132,8 @@ class MemoryStore:
         self._client: Any = None
         self._lock = threading.RLock()
         self._cache: dict[str, tuple[int, list[MemoryEntry]]] = {}
+        self._session: str | None = None  # the open staged load (see staging())
+        self._staged: set[str] = set()  # patients with a load record of that load
         self._concepts: dict[str, np.ndarray] = {}
 
     # -- opening -----------------------------------------------------------------------------
@@ -135,6 +149,14 @@ class MemoryStore:
     @property
     def concepts_collection(self) -> str:
         return f"{self.prefix}_concepts"
+
+    @property
+    def loads_collection(self) -> str:
+        return f"{self.prefix}_loads"
+
+    @property
+    def staging_collection(self) -> str:
+        return f"{self.prefix}_staging"
 
     @property
     def is_local(self) -> bool:
@@ -184,6 +206,15 @@ class MemoryStore:
             raise StoreError(f"cannot prepare the collections: {err}", file=self.describe()) from err
         if self.is_local:
             self._tune_local(client)
+            # This process holds the folder's lock: any load record is from a process that died.
+            self._client = client
+            try:
+                left = self._scroll_records(client)
+                if left:
+                    log.warning("settling %d patients left staged by an interrupted load", len(left))
+                    self._settle(left)
+            except Exception as err:  # qdrant raises different types; reads must still work
+                log.warning("could not settle an interrupted load: %s", err)
         return client
 
     def _ensure_collections(self, client: Any) -> None:
@@ -206,6 +237,10 @@ class MemoryStore:
             client.create_collection(self.patients_collection, vectors_config={})
         if self.concepts_collection not in existing:
             client.create_collection(self.concepts_collection, vectors_config=vectors)
+        if self.loads_collection not in existing:
+            client.create_collection(self.loads_collection, vectors_config={})
+        if self.staging_collection not in existing:
+            client.create_collection(self.staging_collection, vectors_config=vectors)
 
     def _tune_local(self, client: Any) -> None:
         """Let embedded Qdrant's sqlite commit without an fsync per point.
@@ -280,120 +315,322 @@ class MemoryStore:
 
         Unchanged resources are skipped, changed ones replace all their old
         entries, ``entered-in-error`` ones are removed, older versions are ignored.
+        Inside :meth:`staging` the write is staged until the load commits;
+        otherwise it is published when it returns, each patient all at once.
         """
+        if not batch:
+            return WriteStats()
+        with self._lock:
+            if self._session is not None:
+                return self._stage(batch, vectors)
+            with self.staging():
+                return self._stage(batch, vectors)
+
+    @contextmanager
+    def staging(self) -> Iterator[MemoryStore]:
+        """Stage the block's writes and publish each patient's new version at once.
+
+        A clean exit commits; an exception (or Ctrl-C) rolls back every patient
+        not yet committed, so no read ever sees half a patient. :meth:`commit`
+        inside the block publishes what was staged so far (a checkpoint).
+
+        >>> store = MemoryStore(":memory:")
+        >>> with store.staging():
+        ...     pass  # store.write(...) as often as needed; store.commit() at a checkpoint
+        """
+        with self._lock:
+            if self._session is not None:
+                raise StoreError(
+                    "a staged load is already open on this store",
+                    file=self.describe(),
+                    hint="write through the open load, or wait until it commits",
+                )
+            _ = self.client  # open (and settle loads left by a dead process) before the session starts
+            self._session = uuid.uuid4().hex
+            self._staged = set()
+        try:
+            yield self
+            self.commit()
+        except BaseException:
+            try:
+                undone = self.rollback()
+            except Exception as err:  # the store itself failed: the next open settles the records
+                log.warning("could not roll back the failed load (%s); the store's next open will", err)
+            else:
+                if undone:
+                    log.warning("load failed: %d patients rolled back to their previous version", undone)
+            raise
+        finally:
+            with self._lock:
+                self._session = None
+                self._staged = set()
+
+    def commit(self) -> int:
+        """Publish every patient staged by the open load; return how many were published."""
+        with self._lock:
+            if self._session is None or not self._staged:
+                return 0
+            records = self._read_records(sorted(self._staged))
+            self._publish([r for r in records.values() if r["load"] == self._session])
+            published = len(self._staged)
+            self._staged = set()
+            return published
+
+    def rollback(self) -> int:
+        """Undo every patient staged by the open load (their previous version stays); return how many."""
+        with self._lock:
+            if self._session is None or not self._staged:
+                return 0
+            records = self._read_records(sorted(self._staged))
+            self._settle([r for r in records.values() if r["load"] == self._session])
+            undone = len(self._staged)
+            self._staged = set()
+            return undone
+
+    def _stage(
+        self, batch: Sequence[MappedResource], vectors: Mapping[str, np.ndarray] | ConceptVectors
+    ) -> WriteStats:
+        """Plan the batch against each patient's load record, then write records, entries, staged entries."""
+        stats = WriteStats()
+        by_patient: dict[str, list[MappedResource]] = {}
+        for item in batch:
+            by_patient.setdefault(item.patient_id, []).append(item)
+        records = self._open_records(list(by_patient))
+        plan = _Plan(stats)
+        previous: dict[str, str] = {}  # entry id of a published version -> its patient: replaced via staging
+        changed: list[dict[str, Any]] = []
+        for patient_id, items in by_patient.items():
+            record = records[patient_id]
+            if plan.patient(record["manifest"], items):
+                changed.append(record)
+            previous.update(dict.fromkeys(record["previous"], patient_id))
+        deletes = plan.deletes - set(plan.upserts)
+        entries = list(plan.upserts.values())
+        direct = [e for e in entries if e.entry_id not in previous]
+        staged = [e for e in entries if e.entry_id in previous]
+        newly: dict[str, set[str]] = {}
+        for entry in staged:
+            newly.setdefault(previous[entry.entry_id], set()).add(entry.entry_id)
+        for pid, ids in newly.items():
+            record = records[pid]
+            record["staged"] = sorted(ids.union(record["staged"]))
+        # Entries that only this load wrote can go now; the published version's go at commit.
+        unpublished = sorted(deletes - previous.keys())
+        if unpublished:
+            self._delete_ids(self.entries_collection, unpublished)
+        # The record first: a crash after it and before the entries leaves ids to delete that
+        # are not there, never entries that no record names.
+        if changed:
+            self._upsert_payloads(
+                self.loads_collection, [(_load_point_id(r["patient_id"]), r) for r in changed]
+            )
+            self._staged.update(r["patient_id"] for r in changed)
+        self._write_entries(self.entries_collection, direct, plan.sources, vectors, bulk=True)
+        self._write_entries(self.staging_collection, staged, plan.sources, vectors, bulk=False)
+        stats.entries_written = len(entries)
+        stats.entries_deleted = len(deletes)
+        return stats
+
+    def _open_records(self, patient_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """This load's record of each patient, new ones started from the published manifest."""
+        assert self._session is not None
+        records = self._read_records(patient_ids)
+        foreign = [r for r in records.values() if r["load"] != self._session]
+        if foreign:  # left by a load that died (or, on a server, one still running elsewhere)
+            log.warning("settling %d patients left staged by an earlier load", len(foreign))
+            self._settle(foreign)
+            records = {pid: r for pid, r in records.items() if r["load"] == self._session}
+        missing = [pid for pid in patient_ids if pid not in records]
+        published = self._read_patient_points(missing) if missing else {}
+        for pid in missing:
+            manifest = json.loads(json.dumps(published.get(pid) or _new_patient_payload(pid)))
+            records[pid] = {
+                "patient_id": pid,
+                "load": self._session,
+                "manifest": manifest,
+                "previous": sorted(_manifest_ids(manifest)),
+                "staged": [],
+            }
+        return records
+
+    def _publish(self, records: list[dict[str, Any]]) -> None:
+        """Make each record's manifest the patient's published one; idempotent (it also redoes a crashed one).
+
+        The manifest goes first, then the staged contents, then the dropped entries: a crash in
+        between leaves a record whose manifest is published, which the next open rolls forward.
+        """
+        if not records:
+            return
+        pids = [r["patient_id"] for r in records]
+        published = self._read_patient_points(pids)
+        manifests: list[tuple[str, dict[str, Any]]] = []
+        copy: set[str] = set()
+        obsolete: set[str] = set()
+        staged: set[str] = set()
+        for record in records:
+            pid = record["patient_id"]
+            old = published.get(pid)
+            if not (old and old.get("load") == record["load"]):
+                manifest = dict(record["manifest"])
+                manifest["load"] = record["load"]
+                manifest["revision"] = int((old or {}).get("revision", 0)) + 1
+                manifest["entry_count"] = sum(len(r["e"]) for r in manifest["resources"].values())
+                manifests.append((patient_point_id(pid), manifest))
+            final = _manifest_ids(record["manifest"])
+            obsolete.update(set(record["previous"]) - final)
+            copy.update(set(record["staged"]) & final)
+            staged.update(record["staged"])
+        self._upsert_payloads(self.patients_collection, manifests)
+        for pid in pids:
+            self._cache.pop(pid, None)
+        self._copy_staged(sorted(copy))
+        if obsolete:
+            with self._one_commit(self.entries_collection):
+                self._delete_ids(self.entries_collection, sorted(obsolete))
+        if staged:
+            self._delete_ids(self.staging_collection, sorted(staged))
+        self._delete_ids(self.loads_collection, [_load_point_id(pid) for pid in pids])
+
+    def _settle(self, records: list[dict[str, Any]]) -> None:
+        """Finish the load records whose manifest is published already; undo the others."""
+        if not records:
+            return
+        published = self._read_patient_points([r["patient_id"] for r in records])
+        done = [r for r in records if (published.get(r["patient_id"]) or {}).get("load") == r["load"]]
+        self._publish(done)
+        undo = [r for r in records if r not in done]
+        if not undo:
+            return
+        written: set[str] = set()
+        staged: set[str] = set()
+        for record in undo:
+            written.update(_manifest_ids(record["manifest"]) - set(record["previous"]))
+            staged.update(record["staged"])
+        if written:
+            with self._one_commit(self.entries_collection):
+                self._delete_ids(self.entries_collection, sorted(written))
+        if staged:
+            self._delete_ids(self.staging_collection, sorted(staged))
+        self._delete_ids(self.loads_collection, [_load_point_id(r["patient_id"]) for r in undo])
+
+    def recover(self) -> int:
+        """Settle the load records that no open load owns (a process died mid-load); return how many.
+
+        An embedded store does this when it opens; on a server, where another
+        process may be loading, call it when no load runs.
+        """
+        with self._lock:
+            records = [r for r in self._scroll_records(self.client) if r["load"] != self._session]
+            self._settle(records)
+            return len(records)
+
+    def _scroll_records(self, client: Any) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        offset = None
+        while True:
+            points, offset = client.scroll(self.loads_collection, limit=256, offset=offset, with_payload=True)
+            records.extend(dict(p.payload) for p in points)
+            if offset is None:
+                return records
+
+    def _read_records(self, patient_ids: list[str]) -> dict[str, dict[str, Any]]:
+        points = self.client.retrieve(
+            self.loads_collection, ids=[_load_point_id(p) for p in patient_ids], with_payload=True
+        )
+        return {p.payload["patient_id"]: dict(p.payload) for p in points}
+
+    def _upsert_payloads(self, collection: str, points: list[tuple[str, dict[str, Any]]]) -> None:
         from qdrant_client import models
 
-        stats = WriteStats()
-        if not batch:
-            return stats
-        with self._lock:
-            by_patient: dict[str, list[MappedResource]] = {}
-            for item in batch:
-                by_patient.setdefault(item.patient_id, []).append(item)
-            manifests = self._read_patient_points(list(by_patient))
-            upserts: dict[str, MemoryEntry] = {}
-            sources: dict[str, str | dict[str, Any]] = {}  # first entry id -> the resource's FHIR JSON
-            deletes: set[str] = set()
-            for patient_id, items in by_patient.items():
-                point = manifests.setdefault(patient_id, _new_patient_payload(patient_id))
-                resources = point["resources"]
-                changed = False
-                for item in items:
-                    old = resources.get(item.ref)
-                    if item.removed:
-                        if old:
-                            _retract(old["e"], upserts, sources, deletes)
-                            del resources[item.ref]
-                            changed = True
-                        stats.removed += 1
-                        continue
-                    if old and old["h"] == item.content_hash:
-                        stats.unchanged += 1
-                        continue
-                    if old and old.get("u") and item.last_updated and item.last_updated < old["u"]:
-                        stats.stale += 1
-                        continue
-                    new_ids = [e.entry_id for e in item.entries]
-                    if old:
-                        _retract(set(old["e"]) - set(new_ids), upserts, sources, deletes)
-                        stats.updated += 1
-                    else:
-                        stats.added += 1
-                    for entry in item.entries:
-                        upserts[entry.entry_id] = entry
-                    source = item.source_json if item.source_json is not None else item.source
-                    if source is not None and item.entries:
-                        sources[item.entries[0].entry_id] = source
-                    resources[item.ref] = {"h": item.content_hash, "u": item.last_updated, "e": new_ids}
-                    if item.resource_type == "Patient" and item.entries:
-                        demographics = item.entries[0]
-                        point.update(
-                            name=demographics.display,
-                            gender=demographics.value,
-                            birth_date=demographics.time,
-                        )
-                    changed = True
-                if changed:
-                    point["revision"] = int(point.get("revision", 0)) + 1
-                    point["entry_count"] = sum(len(r["e"]) for r in resources.values())
-                else:
-                    manifests.pop(patient_id)
-            deletes -= set(upserts)
-            entries = list(upserts.values())
-            # One float list per concept, shared by its entries: many entries share a concept,
-            # and a list of 384 floats per entry was a large share of the write's allocations.
-            as_lists: dict[str, list[float]] = {}
-            for entry in entries:
-                if entry.concept not in as_lists:
-                    as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
-            # Entries first (committed when the block ends), manifests after: a crash in
-            # between leaves entries without a manifest, which the next load rewrites.
-            payloads = [_payload(e, sources.get(e.entry_id)) for e in entries]
-            left: Sequence[int] = range(len(entries))  # positions the public upsert writes
-            if self.is_local and self.bulk_insert and entries:
-                # Embedded mode: the new points in one go, in one sqlite transaction of their
-                # own; the public upsert takes the rest (points already stored).
-                rest = insert_new_points(
-                    self.client,
-                    self.entries_collection,
-                    [e.entry_id for e in entries],
-                    [as_lists[e.concept] for e in entries],
-                    payloads,
+        for start in range(0, len(points), 256):
+            self.client.upsert(
+                collection,
+                [
+                    models.PointStruct(id=pid, vector={}, payload=payload)
+                    for pid, payload in points[start : start + 256]
+                ],
+                wait=True,
+            )
+
+    def _delete_ids(self, collection: str, ids: Sequence[str]) -> None:
+        from qdrant_client import models
+
+        for start in range(0, len(ids), 4096):
+            self.client.delete(
+                collection,
+                points_selector=models.PointIdsList(points=list(ids[start : start + 4096])),
+                wait=True,
+            )
+
+    def _copy_staged(self, ids: Sequence[str]) -> None:
+        """Staged contents over the published entries they replace (the same point ids)."""
+        from qdrant_client import models
+
+        with self._one_commit(self.entries_collection):
+            for start in range(0, len(ids), _UPSERT_BATCH):
+                points = self.client.retrieve(
+                    self.staging_collection,
+                    ids=list(ids[start : start + _UPSERT_BATCH]),
+                    with_payload=True,
+                    with_vectors=True,
                 )
-                if rest is not None:
-                    left = rest
-            with self._one_commit(self.entries_collection):
-                for start in range(0, len(left), _UPSERT_BATCH):
-                    chunk = left[start : start + _UPSERT_BATCH]
+                if points:
                     self.client.upsert(
                         self.entries_collection,
                         models.Batch(
-                            ids=[entries[i].entry_id for i in chunk],
-                            vectors=[as_lists[entries[i].concept] for i in chunk],
-                            payloads=[payloads[i] for i in chunk],
+                            ids=[p.id for p in points],
+                            vectors=[list(p.vector) for p in points],
+                            payloads=[p.payload for p in points],
                         ),
                         wait=True,
                     )
-                if deletes:
-                    self.client.delete(
-                        self.entries_collection,
-                        points_selector=models.PointIdsList(points=sorted(deletes)),
-                        wait=True,
-                    )
-            if manifests:
+
+    def _write_entries(
+        self,
+        collection: str,
+        entries: list[MemoryEntry],
+        sources: Mapping[str, str | dict[str, Any]],
+        vectors: Mapping[str, np.ndarray] | ConceptVectors,
+        *,
+        bulk: bool,
+    ) -> None:
+        """Upsert entries, each with its concept's vector (and its resource's JSON on the first)."""
+        from qdrant_client import models
+
+        if not entries:
+            return
+        # One float list per concept, shared by its entries: many entries share a concept,
+        # and a list of 384 floats per entry was a large share of the write's allocations.
+        as_lists: dict[str, list[float]] = {}
+        for entry in entries:
+            if entry.concept not in as_lists:
+                as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
+        payloads = [_payload(e, sources.get(e.entry_id)) for e in entries]
+        left: Sequence[int] = range(len(entries))  # positions the public upsert writes
+        if bulk and self.is_local and self.bulk_insert:
+            # Embedded mode: the new points in one go, in one sqlite transaction of their
+            # own; the public upsert takes the rest (points already stored).
+            rest = insert_new_points(
+                self.client,
+                collection,
+                [e.entry_id for e in entries],
+                [as_lists[e.concept] for e in entries],
+                payloads,
+            )
+            if rest is not None:
+                left = rest
+        with self._one_commit(collection):
+            for start in range(0, len(left), _UPSERT_BATCH):
+                chunk = left[start : start + _UPSERT_BATCH]
                 self.client.upsert(
-                    self.patients_collection,
-                    [
-                        models.PointStruct(id=patient_point_id(pid), vector={}, payload=payload)
-                        for pid, payload in manifests.items()
-                    ],
+                    collection,
+                    models.Batch(
+                        ids=[entries[i].entry_id for i in chunk],
+                        vectors=[as_lists[entries[i].concept] for i in chunk],
+                        payloads=[payloads[i] for i in chunk],
+                    ),
                     wait=True,
                 )
-                for pid in manifests:
-                    self._cache.pop(pid, None)
-            stats.entries_written = len(entries)
-            stats.entries_deleted = len(deletes)
-        return stats
 
     @contextmanager
     def _one_commit(self, collection: str) -> Iterator[None]:
@@ -521,8 +758,14 @@ class MemoryStore:
 
         query_filter = None
         if patient_id:
+            # Only the published version's entries: a load in progress writes new ones beside them.
+            published = self._read_patient_points([patient_id]).get(patient_id)
+            visible = sorted(_manifest_ids(published)) if published else []
             query_filter = models.Filter(
-                must=[models.FieldCondition(key="patient_id", match=models.MatchValue(value=patient_id))]
+                must=[
+                    models.FieldCondition(key="patient_id", match=models.MatchValue(value=patient_id)),
+                    models.HasIdCondition(has_id=visible),
+                ]
             )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -594,6 +837,65 @@ class _CommitLater:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
+
+
+class _Plan:
+    """What a batch does to the patients' next manifests: entries to write, to delete, and sources."""
+
+    def __init__(self, stats: WriteStats) -> None:
+        self.stats = stats
+        self.upserts: dict[str, MemoryEntry] = {}
+        self.sources: dict[str, str | dict[str, Any]] = {}  # first entry id -> the resource's FHIR JSON
+        self.deletes: set[str] = set()
+
+    def patient(self, point: dict[str, Any], items: list[MappedResource]) -> bool:
+        """Apply one patient's items to its next manifest ``point``; True if anything changed."""
+        stats, resources = self.stats, point["resources"]
+        changed = False
+        for item in items:
+            old = resources.get(item.ref)
+            if item.removed:
+                if old:
+                    _retract(old["e"], self.upserts, self.sources, self.deletes)
+                    del resources[item.ref]
+                    changed = True
+                stats.removed += 1
+                continue
+            if old and old["h"] == item.content_hash:
+                stats.unchanged += 1
+                continue
+            if old and old.get("u") and item.last_updated and item.last_updated < old["u"]:
+                stats.stale += 1
+                continue
+            new_ids = [e.entry_id for e in item.entries]
+            if old:
+                _retract(set(old["e"]) - set(new_ids), self.upserts, self.sources, self.deletes)
+                stats.updated += 1
+            else:
+                stats.added += 1
+            for entry in item.entries:
+                self.upserts[entry.entry_id] = entry
+            source = item.source_json if item.source_json is not None else item.source
+            if source is not None and item.entries:
+                self.sources[item.entries[0].entry_id] = source
+            resources[item.ref] = {"h": item.content_hash, "u": item.last_updated, "e": new_ids}
+            if item.resource_type == "Patient" and item.entries:
+                demographics = item.entries[0]
+                point.update(
+                    name=demographics.display, gender=demographics.value, birth_date=demographics.time
+                )
+            changed = True
+        if changed:
+            point["entry_count"] = sum(len(r["e"]) for r in resources.values())
+        return changed
+
+
+def _manifest_ids(point: dict[str, Any]) -> set[str]:
+    return {i for r in (point.get("resources") or {}).values() for i in r["e"]}
+
+
+def _load_point_id(patient_id: str) -> str:
+    return _point_id("load", patient_id)
 
 
 def _retract(
