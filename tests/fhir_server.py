@@ -4,9 +4,10 @@ It serves Synthea transaction bundles as a FHIR server would after loading
 them: ``urn:uuid:`` references rewritten to ``Type/id``, absolute fullUrls,
 searchset pages with ``link[next]``, ``Patient/{id}/$everything``, per-type
 search by ``patient``/``subject``, Bulk Data ``$export`` (kick-off, status,
-NDJSON files) and a ``metadata`` CapabilityStatement. Switches turn
-``$everything`` off, require a bearer token, and inject 429/503 answers or
-cut-off downloads on the first calls of a path.
+NDJSON files, byte ranges on request) and a ``metadata`` CapabilityStatement.
+Switches turn ``$everything`` off, require a bearer token, make the export
+manifest's ``count`` lie, and inject 429/503 answers or cut-off bodies (with or
+without a Content-Length, torn mid-line or at a line's end) on calls of a path.
 
 Stdlib only (``http.server`` in a thread), bound to 127.0.0.1 on a free port.
 
@@ -19,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import threading
@@ -45,15 +47,24 @@ class Recorded:
     path: str  # below the base, e.g. "Patient/123/$everything"
     query: dict[str, str]
     authorization: str | None
+    range: str | None = None  # the Range header, if any
 
 
 @dataclass
 class Fault:
-    """Answer ``status`` (0: cut the body off mid-way) on the next ``times`` calls of a path."""
+    """Answer ``status`` (0: cut the body off mid-way) on ``times`` calls of a path, after ``skip`` good ones.
+
+    ``cut`` says how a body is cut: ``"short"`` promises the whole length (Content-Length)
+    and drops the connection halfway; ``"close"`` sends no Content-Length and closes after
+    half, so the client sees a clean end; ``"line"`` is ``"close"`` at the end of the last
+    whole line before half (nothing torn, lines missing).
+    """
 
     status: int
     times: int
     retry_after: str | None = None
+    cut: str = "short"
+    skip: int = 0
 
 
 @dataclass
@@ -151,18 +162,35 @@ class FhirTestServer:
             self.export_polls = 1  # 202 answers before the manifest
             self.export_retry_after = "0"
             self.export_file_lines = 1000  # an output type is split into files of this many lines
+            self.export_count_extra = 0  # added to the manifest's count of the files below (a lying server)
+            self.export_count_files = "*"  # which files' counts lie (a name pattern)
+            self.export_ranges = False  # files offer byte ranges (Accept-Ranges, 206 on Range)
             self.export_errors: list[dict[str, Any]] = []  # OperationOutcomes listed in the manifest's error
             self.requests: list[Recorded] = []
             self._faults: dict[str, Fault] = {}
             self._jobs.clear()
 
-    def inject(self, path: str, *, status: int, times: int = 1, retry_after: str | None = None) -> None:
-        """Answer ``status`` on the next ``times`` calls of ``path`` (below the base, no query).
+    def inject(
+        self,
+        path: str,
+        *,
+        status: int,
+        times: int = 1,
+        retry_after: str | None = None,
+        cut: str = "short",
+        skip: int = 0,
+    ) -> None:
+        """Answer ``status`` on ``times`` calls of ``path`` (below the base, no query) after ``skip`` good ones.
 
-        ``status=0`` sends the headers and half the body, then closes the connection.
+        ``path`` may hold ``*`` (``$export-files/*/Observation-0.ndjson``: that file of any export job).
+
+        ``status=0`` sends the headers and half the body, then closes the connection (see :class:`Fault`).
         """
+        assert cut in ("short", "close", "line"), cut
         with self._lock:
-            self._faults[path] = Fault(status=status, times=times, retry_after=retry_after)
+            self._faults[path] = Fault(
+                status=status, times=times, retry_after=retry_after, cut=cut, skip=skip
+            )
 
     def calls(self, path: str) -> list[Recorded]:
         """The recorded requests for ``path``."""
@@ -205,8 +233,13 @@ class FhirTestServer:
 
     def take_fault(self, path: str) -> Fault | None:
         with self._lock:
-            fault = self._faults.get(path)
+            fault = self._faults.get(path) or next(
+                (f for key, f in self._faults.items() if "*" in key and fnmatch.fnmatchcase(path, key)), None
+            )
             if fault is None or fault.times <= 0:
+                return None
+            if fault.skip > 0:
+                fault.skip -= 1
                 return None
             fault.times -= 1
             return fault
@@ -326,31 +359,39 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes = b"",
         content_type: str = FHIR_JSON,
         headers: dict[str, str] | None = None,
-        cut: bool = False,
+        cut: str | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if cut in (None, "short"):
+            self.send_header("Content-Length", str(len(body)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         if cut:
             self.send_header("Connection", "close")
         self.end_headers()
         if cut:
-            # Half the promised body, then the connection drops: the client sees a broken download.
-            self.wfile.write(body[: len(body) // 2])
+            # Half the body, then the connection closes: with the whole length promised ("short")
+            # the client sees a broken download; without it, a body that just ends early.
+            half = body[: len(body) // 2]
+            if cut == "line":
+                half = half[: half.rfind(b"\n") + 1]
+            self.wfile.write(half)
             self.wfile.flush()
             self.close_connection = True
             return
         self.wfile.write(body)
 
     def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
-        self._send(status, json.dumps(obj).encode(), headers=headers)
+        # A cut fault cuts JSON answers too (a 200 whose body ends early), once it is the route's answer.
+        cut, self._cut = self._cut, None
+        self._send(status, json.dumps(obj).encode(), headers=headers, cut=cut if status == 200 else None)
 
     def _outcome(self, status: int, code: str, text: str, headers: dict[str, str] | None = None) -> None:
         self._json(status, outcome(code, text), headers)
 
     def _handle(self, method: str) -> None:
+        self._cut: str | None = None
         parts = urlsplit(self.path)
         path = unquote(parts.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -363,7 +404,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         rel = path[len(BASE_PATH) :].strip("/")
         app = self.app
-        app.record(Recorded(method=method, path=rel, query=query, authorization=auth))
+        app.record(
+            Recorded(
+                method=method, path=rel, query=query, authorization=auth, range=self.headers.get("Range")
+            )
+        )
         if app.token is not None and auth != f"Bearer {app.token}":
             self._outcome(401, "login", "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
             return
@@ -372,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             self._outcome(fault.status, "transient", f"injected HTTP {fault.status}", headers)
             return
-        self._cut = fault is not None  # status 0: serve, but cut the body off
+        self._cut = fault.cut if fault is not None else None  # status 0: serve, but cut the body off
         self._route(method, rel, query)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
@@ -503,7 +548,8 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "type": items[0]["resourceType"],
                 "url": f"{app.base_url}/$export-files/{job_id}/{name}",
-                "count": len(items),
+                "count": len(items)
+                + (app.export_count_extra if fnmatch.fnmatchcase(name, app.export_count_files) else 0),
             }
             for name, items in job.files.items()
             if name != "errors.ndjson"
@@ -529,4 +575,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._outcome(404, "not-found", f"no export file {job_id}/{name}")
             return
         body = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in items).encode()
-        self._send(200, body, content_type=NDJSON, cut=self._cut)
+        headers = {"Accept-Ranges": "bytes"} if self.app.export_ranges else {}
+        asked = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+        if asked and self.app.export_ranges:
+            start = int(asked.group(1))
+            if start >= len(body):
+                self._send(416, b"", headers={"Content-Range": f"bytes */{len(body)}"})
+                return
+            headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+            self._send(206, body[start:], content_type=NDJSON, headers=headers, cut=self._cut)
+            return
+        self._send(200, body, content_type=NDJSON, headers=headers, cut=self._cut)

@@ -38,7 +38,6 @@ from .http import (
     operation_outcome_text,
     parse_retry_after,
     resolve_link,
-    response_json,
     token_from_env,
 )
 from .ndjson import iter_ndjson_lines
@@ -198,9 +197,9 @@ class BulkExportClient:
         deadline = time.monotonic() + self.export_timeout
         interval = self.poll_interval
         while True:
-            response = self._http.get(status_url, ok=(202,))
+            response, body = self._http.fetch_json(status_url, ok=(202,))
             if response.status_code != 202:
-                return _manifest(status_url, response_json(response), self.base_url)
+                return _manifest(status_url, body, self.base_url)
             progress = response.headers.get("X-Progress")
             wait = parse_retry_after(response.headers.get("Retry-After"))
             if wait is None:
@@ -220,11 +219,18 @@ class BulkExportClient:
             self._sleep(wait)
 
     def download(self, manifest: ExportManifest) -> Iterator[SourceItem]:
-        """Every resource of the manifest's output files, then its error entries as Rejects."""
+        """Every resource of the manifest's output files, then its error entries as Rejects.
+
+        Each file is checked against what the server said (Content-Length, the manifest's
+        ``count``, a whole last line); a short one is asked again, or fails naming it.
+        """
         for item in manifest.output:
             log.debug("downloading %s (%s)", item.url, item.type)
             lines = self._http.iter_lines(
-                item.url, headers={"Accept": NDJSON}, auth=manifest.requires_access_token
+                item.url,
+                headers={"Accept": NDJSON},
+                auth=manifest.requires_access_token,
+                expected=item.count,
             )
             yield from iter_ndjson_lines(lines, item.url)
         for item in manifest.error:
@@ -278,7 +284,10 @@ def _manifest(status_url: str, body: Any, base_url: str) -> ExportManifest:
                     hint="The server's manifest does not follow the Bulk Data IG; report it to its operator",
                 )
             url = resolve_link(str(item["url"]), base_url=base_url, page_url=status_url)
-            found.append(ExportFile(type=str(item.get("type") or ""), url=url, count=item.get("count")))
+            count = item.get("count")
+            # The IG's count is the number of resources (lines) in the file; anything else is ignored.
+            count = count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+            found.append(ExportFile(type=str(item.get("type") or ""), url=url, count=count))
         return tuple(found)
 
     if body.get("deleted"):

@@ -16,12 +16,14 @@ Example::
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import math
 import os
 import random
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -346,58 +348,218 @@ class RetryingHttp:
 
     def get_json(self, url: str, **kwargs: Any) -> Any:
         """GET and parse JSON; a body that is not JSON raises :class:`SourceError`."""
-        return response_json(self.get(url, **kwargs))
+        return self.fetch_json(url, **kwargs)[1]
 
-    def iter_lines(
-        self, url: str, *, headers: Mapping[str, str] | None = None, auth: bool = True
-    ) -> Iterator[str]:
-        """Stream a text body line by line (NDJSON), resuming after a dropped connection.
+    def fetch_json(self, url: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
+        """GET a JSON body: (response, parsed body); the body is None for a status in ``ok``.
 
-        A download that breaks mid-way is requested again and the lines already
-        delivered are skipped, so no line is yielded twice (the file is static).
+        A 2xx whose JSON ends early (a transfer cut off without a broken connection: no
+        Content-Length, or a proxy that closed it) is asked again like a dropped connection;
+        a body that is not JSON at all raises :class:`SourceError` (see :func:`response_json`).
         """
-        delivered = 0
         attempt = 0
         while True:
-            response = self.get(url, headers=headers, auth=auth, stream=True)
-            skip = delivered  # lines already yielded by an earlier, broken attempt
-            try:
-                for line in response.iter_lines():
-                    if skip:
-                        skip -= 1
-                        continue
-                    delivered += 1
-                    yield line
+            response = self.get(url, **kwargs)
+            if not response.is_success or response.status_code in kwargs.get("ok", ()):
+                return response, None
+            if not cut_json(response.content):
+                return response, response_json(response)
+            attempt += 1
+            if attempt > self.policy.max_retries:
+                raise response_json_error(response, attempts=attempt)
+            wait = self.policy.delay(attempt, None)
+            log.warning(
+                "a transfer from %s was cut (HTTP %d, %d bytes of JSON that ends early); retry %d/%d in %.1f s",
+                _host(url),
+                response.status_code,
+                len(response.content),
+                attempt,
+                self.policy.max_retries,
+                wait,
+            )
+            self._sleep(wait)
+
+    def iter_lines(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        expected: int | None = None,
+    ) -> Iterator[str]:
+        """Stream an NDJSON body line by line, checked against what the server said.
+
+        A download is whole when it holds the bytes ``Content-Length`` promised, its
+        last line is complete (ends in a newline, or is whole JSON), and, given
+        ``expected`` (an export manifest's ``count``), that many non-blank lines. One
+        that is not, or whose connection drops, is asked again: from where it broke
+        with ``Range`` when the server offers byte ranges, else whole with the lines
+        already delivered skipped, so no line is yielded twice (the file is static).
+        After ``max_retries`` more attempts a :class:`SourceError` names the file,
+        what was expected and what came.
+        """
+        done = _Progress()
+        attempt = 0
+        while True:
+            problem, retry = yield from self._lines_once(url, headers, auth, done, expected)
+            if problem is None:
                 return
-            except httpx.TransportError as err:
-                attempt += 1
-                if attempt > self.policy.max_retries:
-                    raise source_error(
-                        f"download of {url} broke off after {delivered} lines ({type(err).__name__}: {err})",
-                        url,
-                        _hint_for(None),
-                    ) from err
-                wait = self.policy.delay(attempt, None)
-                log.warning(
-                    "download from %s broke off; resuming (%d/%d)",
-                    _host(url),
-                    attempt,
-                    self.policy.max_retries,
+            attempt += 1
+            if not retry or attempt > self.policy.max_retries:
+                raise source_error(
+                    f"download of {url} is incomplete after {attempt} attempts: {problem} "
+                    f"({done.resources} resources read)",
+                    url,
+                    "The server or a proxy cut the file off, or the export's manifest and its files "
+                    "disagree: run the load again, and if it keeps failing ask the server's operator",
                 )
-                self._sleep(wait)
-            finally:
-                response.close()
+            wait = self.policy.delay(attempt, None)
+            how = f"resuming at byte {done.offset}" if done.ranges and done.offset else "fetching it again"
+            log.warning(
+                "download from %s is incomplete (%s); %s (%d/%d)",
+                _host(url),
+                problem,
+                how,
+                attempt,
+                self.policy.max_retries,
+            )
+            self._sleep(wait)
+
+    def _lines_once(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        auth: bool,
+        done: _Progress,
+        expected: int | None,
+    ) -> Generator[str, None, tuple[str | None, bool]]:
+        """One GET of a line download, resumed after ``done``: yields the new lines and returns
+        (what was wrong or None, whether another attempt may help)."""
+        sent = dict(headers or {})
+        ranged = done.ranges and done.offset > 0
+        if ranged:
+            sent["Range"] = f"bytes={done.offset}-"
+        response = self.get(url, headers=sent, auth=auth, stream=True, ok=(416,) if ranged else ())
+        try:
+            status = response.status_code
+            if status == 416:
+                done.ranges = False
+                return f"the server has nothing after byte {done.offset}", True
+            start = _range_start(response) if status == 206 else 0
+            if status == 206 and start != done.offset:
+                done.ranges = False
+                return f"the server sent bytes from {start}, not from {done.offset}", True
+            encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+            done.ranges = not encoded and (
+                status == 206 or response.headers.get("Accept-Ranges", "").lower() == "bytes"
+            )
+            skip = 0 if status == 206 else done.lines  # lines an earlier attempt delivered
+            position, tail = start, b""
+            try:
+                for chunk in response.iter_bytes():
+                    *lines, tail = (tail + chunk).split(b"\n")
+                    for raw in lines:
+                        position += len(raw) + 1
+                        if skip:
+                            skip -= 1
+                            continue
+                        yield done.deliver(raw, position)
+            except httpx.TransportError as err:
+                return f"the connection broke ({type(err).__name__})", True
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and response.num_bytes_downloaded < int(length):
+                return (
+                    f"{response.num_bytes_downloaded} of the {length} bytes of its Content-Length came",
+                    True,
+                )
+            if tail.strip():
+                if not _whole_json(tail):
+                    return f"its last line is cut off after {len(tail)} bytes", True
+                if not skip:  # a last line without a newline
+                    yield done.deliver(tail, position + len(tail))
+            if expected is not None and done.resources != expected:
+                # Fewer lines may be a cut at a line's end; more cannot be mended by asking again.
+                return (
+                    f"{done.resources} resources where the manifest's count says {expected}",
+                    done.resources < expected,
+                )
+            return None, False
+        finally:
+            response.close()
+
+
+@dataclass
+class _Progress:
+    """How far a line download got, over all its attempts."""
+
+    lines: int = 0  # lines delivered, blank ones too (what a full re-download skips)
+    resources: int = 0  # non-blank lines delivered
+    offset: int = 0  # body bytes up to the end of the last delivered line
+    ranges: bool = False  # the server offers byte ranges of this file
+
+    def deliver(self, raw: bytes, position: int) -> str:
+        self.lines += 1
+        self.offset = position
+        if raw.strip():
+            self.resources += 1
+        return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _range_start(response: httpx.Response) -> int:
+    """The first byte of a 206 answer (``Content-Range: bytes START-END/TOTAL``), -1 if unreadable."""
+    found = re.match(r"\s*bytes\s+(\d+)-", response.headers.get("Content-Range", ""))
+    return int(found.group(1)) if found else -1
+
+
+def _whole_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def cut_json(body: bytes) -> bool:
+    """True if ``body`` is a JSON object or array that ends early: a transfer cut off.
+
+    It opens with ``{`` or ``[`` and ends inside a string or with brackets still
+    open. Whole JSON, a web page (a login form) or malformed JSON is not cut.
+    """
+    text = body.strip()
+    if text[:1] not in (b"{", b"[") or _whole_json(text):
+        return False
+    rest = _JSON_STRING.sub(b"", text)
+    if b'"' in rest:  # a string that never closes
+        return True
+    return rest.count(b"{") + rest.count(b"[") > rest.count(b"}") + rest.count(b"]")
 
 
 def response_json(response: httpx.Response) -> Any:
     """The JSON body of a response, or a :class:`SourceError` saying what came instead."""
-    url = str(response.request.url)
     try:
         return response.json()
     except ValueError as err:
-        kind = response.headers.get("Content-Type", "no content type")
-        raise source_error(
-            f"{url} answered HTTP {response.status_code} with a body that is not JSON ({kind})",
+        raise response_json_error(response) from err
+
+
+def response_json_error(response: httpx.Response, *, attempts: int = 1) -> SourceError:
+    """What a body that does not parse is: JSON cut off in transfer, or not JSON at all."""
+    url = str(response.request.url)
+    if cut_json(response.content):
+        tries = f" on each of {attempts} attempts" if attempts > 1 else ""
+        return source_error(
+            f"{url} answered HTTP {response.status_code} with JSON that ends early{tries}: "
+            f"the transfer was cut after {len(response.content)} bytes",
             url,
-            "Check that the URL is a FHIR server base, not a web page or a login redirect",
-        ) from err
+            "The connection to the server, or a proxy in between, cut the response off: "
+            "try again later, or ask for smaller pages",
+        )
+    kind = response.headers.get("Content-Type", "no content type")
+    return source_error(
+        f"{url} answered HTTP {response.status_code} with a body that is not JSON ({kind})",
+        url,
+        "Check that the URL is a FHIR server base, not a web page or a login redirect",
+    )

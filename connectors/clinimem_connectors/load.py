@@ -23,6 +23,7 @@ from clinimem.memory.mappers.common import MappedResource, ResourceBatch
 from clinimem.memory.store import WriteStats
 from clinimem.pipelines import build_indexing_pipeline
 
+from .checkpoint import Checkpoint
 from .reader import Prepared, ReaderProcess, shared_reader, use_reader
 from .remote import is_url_source, iter_url_source
 from .report import LoadReport
@@ -82,31 +83,39 @@ def iter_any_source(
     export: bool = False,
     token: str | None = None,
     reader: ReaderProcess | None = None,
-) -> Iterator[SourcedResource | Reject | Prepared]:
+    checkpoints: bool = False,
+) -> Iterator[SourcedResource | Reject | Prepared | Checkpoint]:
     """Files, folders and server URLs, in the order given.
 
     With ``reader``, files and folders are read, validated and mapped in that
     reader process (yielding :class:`Prepared` items); URLs are always read here.
+    ``checkpoints`` adds a :class:`Checkpoint` after each run of files, each
+    export, and each patient read from the REST API.
     """
 
-    def files(paths: list[str | Path]) -> Iterator[SourcedResource | Reject | Prepared]:
+    def files(paths: list[str | Path]) -> Iterator[SourcedResource | Reject | Prepared | Checkpoint]:
         if not paths:
             return
         yield from reader.read(paths) if reader is not None else iter_sources(paths)
+        if checkpoints:
+            # A patient's resources may lie in several of the files (an export's NDJSON per type).
+            yield Checkpoint()
 
     paths: list[str | Path] = []
     for source in sources:
         if isinstance(source, str) and is_url_source(source):
             yield from files(paths)
             paths = []
-            yield from iter_url_source(source, patient_ids=patient_ids, export=export, token=token)
+            yield from iter_url_source(
+                source, patient_ids=patient_ids, export=export, token=token, checkpoints=checkpoints
+            )
         else:
             paths.append(source)
     yield from files(paths)
 
 
 def load_items(
-    items: Iterable[SourcedResource | Reject | Prepared],
+    items: Iterable[SourcedResource | Reject | Prepared | Checkpoint],
     *,
     store_location: str | None = None,
     qdrant_url: str | None = None,
@@ -119,10 +128,16 @@ def load_items(
     ``items`` are connector output (resources and Rejects) or a reader process's
     :class:`Prepared` resources (mapped already); batches hold ``batch_size``
     resources either way, so both give the same writes.
+
+    The writes are staged: each patient's new version becomes visible at a
+    :class:`Checkpoint` in ``items`` or when they end, all at once. If reading
+    or writing fails (or the load is interrupted), every patient not yet
+    published keeps the version it had before, and the error is raised.
     """
     started = time.perf_counter()
     pipeline = build_indexing_pipeline(store_location, qdrant_url, prefix)
     pipeline.warm_up()  # opens the store: a locked or unreachable one fails before any source is read
+    store = pipeline.get_component("writer").store
     result = LoadResult()
     bar = None
     if progress:
@@ -160,8 +175,13 @@ def load_items(
     batch: list[SourcedResource] = []
     premapped: list[MappedResource | Reject | None] = []
     try:
-        with fewer_gc_passes():
+        with fewer_gc_passes(), store.staging():
             for item in items:
+                if isinstance(item, Checkpoint):
+                    flush(batch, premapped)
+                    batch, premapped = [], []
+                    store.commit()
+                    continue
                 if isinstance(item, Reject):
                     result.report.add_reject(item)
                     if bar is not None:
@@ -204,13 +224,19 @@ def load_sources(
     by the usable and idle CPUs, the input size and ``CLINIMEM_INGEST_READER``.
     The result is the same either way.
 
+    Each patient's memory changes all at once: a patient read from a server is
+    published when its last page is in, files and exports when all are read.
+    A load that fails leaves every patient not yet published as it was before.
+
     >>> result = load_sources(["bundle.json"], store_location=".clinimem/store")  # doctest: +SKIP
     >>> print(result.report.render())  # doctest: +SKIP
     """
     sources = list(sources)
     paths = [s for s in sources if not (isinstance(s, str) and is_url_source(s))]
     reader = shared_reader() if use_reader(paths, reader_process) else None
-    items = iter_any_source(sources, patient_ids=patient_ids, export=export, token=token, reader=reader)
+    items = iter_any_source(
+        sources, patient_ids=patient_ids, export=export, token=token, reader=reader, checkpoints=True
+    )
     return load_items(
         items,
         store_location=store_location,

@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from clinimem.fhir.resource import Reject, SourcedResource
 
 from .bulk import iter_export_source
+from .checkpoint import Checkpoint
 from .http import normalize_base_url
 from .rest import iter_rest_source
 
@@ -74,13 +75,15 @@ def iter_url_source(
     patient_ids: list[str] | None = None,
     export: bool = False,
     token: str | None = None,
+    checkpoints: bool = False,
     **options: Any,
-) -> Iterator[SourcedResource | Reject]:
+) -> Iterator[SourcedResource | Reject | Checkpoint]:
     """Every resource a source URL names, from the REST API or a Bulk Data export.
 
     ``export=True`` (or a ``$export`` URL) uses Bulk Data; otherwise each patient's
     ``$everything`` (all patients when neither ``patient_ids`` nor the URL names one).
     ``token`` defaults to ``CLINIMEM_FHIR_TOKEN``; ``options`` go to the client.
+    ``checkpoints`` adds a :class:`Checkpoint` after each REST patient and after the whole export.
     Raises :class:`clinimem.errors.SourceError` when the server cannot be read.
     """
     target = parse_source_url(url)
@@ -100,5 +103,9 @@ def iter_url_source(
             group_id=target.group_id,
             **options,
         )
+        if checkpoints:
+            yield Checkpoint()
         return
-    yield from iter_rest_source(target.base_url, patient_ids=ids or None, token=token, **options)
+    yield from iter_rest_source(
+        target.base_url, patient_ids=ids or None, token=token, checkpoints=checkpoints, **options
+    )

@@ -27,6 +27,7 @@ from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.fhir.validate import iter_payload
 from clinimem.logs import redact
 
+from .checkpoint import Checkpoint
 from .http import (
     RetryingHttp,
     RetryPolicy,
@@ -123,9 +124,9 @@ class FhirRestClient:
         Raises :class:`UnknownPatientError` if the server does not know the patient.
         """
         url = self._url(f"Patient/{quote(patient_id, safe='')}/$everything")
-        first = self._http.get(url, params=self._params(), ok=_UNSUPPORTED)
+        # fetch_json asks again for a page whose JSON was cut off in transfer.
+        first, body = self._http.fetch_json(url, params=self._params(), ok=_UNSUPPORTED)
         seen: set[str] = set()
-        body = None if first.status_code in _UNSUPPORTED else response_json(first)
         if body is None or "not-supported" in outcome_codes(body):
             log.info("%s has no usable $everything; reading the record by per-type searches", _host(url))
             yield from _unique(self._per_type(patient_id), seen)
@@ -135,7 +136,7 @@ class FhirRestClient:
     def _per_type(self, patient_id: str) -> Iterator[SourceItem]:
         pid = quote(patient_id, safe="")
         url = self._url(f"Patient/{pid}")
-        response = self._http.get(url, ok=(404, 410))
+        response, patient = self._http.fetch_json(url, ok=(404, 410))
         if response.status_code in (404, 410):
             # The message names the id the caller asked for; the URL is redacted like any other,
             # and the command line redacts the message too (clinimem.logs).
@@ -145,10 +146,10 @@ class FhirRestClient:
                 resource=f"Patient/{patient_id}",
                 hint="Check the id (list them with GET [base]/Patient) and the base URL",
             )
-        yield from iter_payload(response_json(response), str(response.url))
+        yield from iter_payload(patient, str(response.url))
         for resource_type in self.fallback_types:
             # The typed form Patient/{id}: some servers (Medplum) ignore a bare id here.
-            first = self._http.get(
+            first, body = self._http.fetch_json(
                 self._url(resource_type),
                 params=self._params({"patient": f"Patient/{patient_id}"}),
                 ok=_UNSUPPORTED,
@@ -161,20 +162,20 @@ class FhirRestClient:
                     first.status_code,
                 )
                 continue
-            yield from self._pages(first)
+            yield from self._pages(first, body)
 
     def search(self, resource_type: str, **params: Any) -> Iterator[SourceItem]:
         """A paged search, e.g. ``search("Observation", patient="Patient/123", code="4548-4")``."""
-        first = self._http.get(self._url(resource_type), params=self._params(params))
-        yield from self._pages(first)
+        first, body = self._http.fetch_json(self._url(resource_type), params=self._params(params))
+        yield from self._pages(first, body)
 
     def patients(self, **search: Any) -> Iterator[str]:
         """Ids of the server's patients matching a search (all of them without arguments).
 
         Example: ``list(client.patients(family="Hane", birthdate="ge1980"))``.
         """
-        first = self._http.get(self._url("Patient"), params=self._params(search))
-        for _page_url, bundle in self._bundles(first):
+        first, body = self._http.fetch_json(self._url("Patient"), params=self._params(search))
+        for _page_url, bundle in self._bundles(first, body):
             for entry in bundle.get("entry") or []:
                 resource = entry.get("resource") or {}
                 mode = (entry.get("search") or {}).get("mode", "match")
@@ -212,7 +213,7 @@ class FhirRestClient:
                 # A server that links a page to itself would otherwise loop for ever.
                 log.warning("%s links back to a page already read; paging stopped", _host(page_url))
                 return
-            response, body = self._http.get(next_url), None
+            response, body = self._http.fetch_json(next_url)
 
 
 def _next_link(bundle: dict[str, Any]) -> str | None:
@@ -240,12 +241,14 @@ def iter_rest_source(
     *,
     patient_ids: list[str] | None = None,
     token: str | None = None,
+    checkpoints: bool = False,
     **client_options: Any,
-) -> Iterator[SourceItem]:
+) -> Iterator[SourceItem | Checkpoint]:
     """Every resource of the given patients (all the server's patients if None) from a FHIR server.
 
     ``url`` is the FHIR base (``https://host/r4`` or ``fhir+https://host/r4``);
     ``client_options`` go to :class:`FhirRestClient` (timeout, max_retries, ...).
+    ``checkpoints`` adds a :class:`Checkpoint` after each patient's last page.
 
     Example: ``list(iter_rest_source("http://127.0.0.1:8080/fhir", patient_ids=["123"], token=None))``.
     """
@@ -254,3 +257,5 @@ def iter_rest_source(
         ids = list(patient_ids) if patient_ids is not None else list(client.patients())
         for patient_id in ids:
             yield from client.everything(patient_id)
+            if checkpoints:
+                yield Checkpoint()
