@@ -131,6 +131,9 @@ class Answer:
     timing_ms: dict[str, float] = field(default_factory=dict)
     system: str = "controller"
     operation: str | None = None
+    # which of the patient's concepts the question named, and why (clinimem.grounding): the trace
+    # of what was looked for, shown with the answer whether or not it abstained
+    grounding: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def abstain(
@@ -142,6 +145,7 @@ class Answer:
         hops: tuple[Hop, ...] = (),
         timing_ms: dict[str, float] | None = None,
         system: str = "controller",
+        grounding: tuple[dict[str, Any], ...] = (),
     ) -> Answer:
         """The record does not support an answer: say so and cite nothing."""
         return cls(
@@ -154,6 +158,7 @@ class Answer:
             timing_ms=timing_ms or {},
             system=system,
             operation="abstain",
+            grounding=grounding,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,6 +172,7 @@ class Answer:
             "timing_ms": {k: round(v, 2) for k, v in self.timing_ms.items()},
             "system": self.system,
             "operation": self.operation,
+            "grounding": [dict(g) for g in self.grounding],
         }
 
     @classmethod
@@ -188,4 +194,5 @@ class Answer:
             timing_ms=dict(data.get("timing_ms", {})),
             system=data.get("system", "controller"),
             operation=data.get("operation"),
+            grounding=tuple(dict(g) for g in data.get("grounding", [])),
         )

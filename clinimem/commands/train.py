@@ -32,6 +32,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=True,
         help="also train on the harness's note questions (default on)",
     )
+    parser.add_argument(
+        "--records",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="folders of real FHIR bundles to train on as well (questions computed from their FHIR JSON)",
+    )
+    parser.add_argument(
+        "--records-per-patient", type=int, default=15, help="questions drawn per real patient (default 15)"
+    )
+    parser.add_argument(
+        "--name-variants",
+        type=int,
+        default=2,
+        help="draws per patient, each naming concepts anew (default 2)",
+    )
+    parser.add_argument(
+        "--phrasings", type=int, default=3, help="phrasings kept per drawn question (default 3)"
+    )
+    parser.add_argument("--noise", type=float, default=0.4, help="share of questions typed with noise")
+    parser.add_argument(
+        "--held-out-vocabulary",
+        type=float,
+        default=0.2,
+        help="share of concept codes never asked about in training (default 0.2)",
+    )
     parser.add_argument("--hops", type=int, default=2)
     parser.add_argument(
         "--train-seed", type=int, default=0, help="seed of the model's initialisation and order"
@@ -46,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from clinimem_connectors.load import load_sources
-    from clinimem_eval.questions import generate_for_patients
+    from clinimem_eval.questions.variants import training_questions
     from clinimem_eval.synth import generate
 
     from clinimem.api import Clinimem
@@ -60,14 +86,28 @@ def run(args: argparse.Namespace) -> int:
         for p in generate(args.patients, args.seed, patients_dir)
         if p.name.endswith(".json") and not p.name.endswith(".truth.json") and p.name != "manifest.json"
     )
-    loaded = load_sources([str(b) for b in bundles], store_location=str(work / "store"))
-    print(f"{len(bundles)} patients, {loaded.report.total_loaded} resources loaded in {loaded.seconds:.1f} s")
-    questions = generate_for_patients(
-        bundles, seed=args.seed, per_patient=args.per_patient, all_phrasings=True, notes=args.notes
-    )
-    train_questions = [q for q in questions if q.split == "train"]
+    records = sorted(p for folder in args.records for p in Path(folder).glob("*.json"))
+    loaded = load_sources([str(b) for b in bundles + records], store_location=str(work / "store"))
     print(
-        f"{len(train_questions)} training questions of {len(questions)} ({len({q.patient_id for q in train_questions})} patients)"
+        f"{len(bundles)} synthetic and {len(records)} real patients, "
+        f"{loaded.report.total_loaded} resources loaded in {loaded.seconds:.1f} s"
+    )
+    variants = dict(
+        variants=args.name_variants,
+        phrasings=args.phrasings,
+        noise=args.noise,
+        held_out=args.held_out_vocabulary,
+    )
+    synthetic = training_questions(
+        bundles, seed=args.seed, per_patient=args.per_patient, notes=args.notes, **variants
+    )
+    # synthetic: held-out patients and phrasings stay out (they are the synthetic test split)
+    train_questions = [q for q in synthetic if q.split == "train"]
+    real = training_questions(records, seed=args.seed, per_patient=args.records_per_patient, **variants)
+    train_questions += real
+    print(
+        f"{len(train_questions)} training questions ({len(train_questions) - len(real)} synthetic, "
+        f"{len(real)} from real records; {len({q.patient_id for q in train_questions})} patients)"
     )
     from clinimem.memory.store import shared_store
 
@@ -98,6 +138,12 @@ def run(args: argparse.Namespace) -> int:
         "patient_seed": args.seed,
         "per_patient": args.per_patient,
         "notes": args.notes,
+        "records": [str(Path(r)) for r in args.records],
+        "real_patients": len(records),
+        "name_variants": args.name_variants,
+        "phrasings": args.phrasings,
+        "noise": args.noise,
+        "held_out_vocabulary": args.held_out_vocabulary,
         "examples": len(examples),
         "train_seconds": round(log.seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),

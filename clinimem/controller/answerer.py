@@ -9,25 +9,35 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from haystack import component
 
 from clinimem.answer import OP_KINDS, Answer, Citation, Hop
 from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
+from clinimem.controller.cues import operation_cue
 from clinimem.controller.executor import Plan, execute
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
 from clinimem.controller.question import QuestionFeatures, shared_question_encoder
+from clinimem.controller.vocabulary import check_vocabulary
 from clinimem.errors import ClinimemError
+from clinimem.grounding.match import FEATURES, ground, listed_slots
 
 WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
 # Other trained weights (`clinimem train --out FILE`) are used when this names them.
 WEIGHTS_ENV = "CLINIMEM_CONTROLLER_WEIGHTS"
 EVIDENCE_THRESHOLD = 0.5
+# A question that names one of the patient's concepts this surely (all of a name's words, most of the
+# question's) is never answered "not in the record": the operation falls to the next most likely one.
+NAMED_SCORE = 0.75
 HOP_TRACE = 8  # entries shown per hop
+# Operations that can read a whole class or kind of entry.
+WHOLE_KIND_OPS = frozenset({"first", "last", "count", "list"})
 
 
 def load_controller(path: Path = WEIGHTS) -> tuple[Controller, dict[str, Any]]:
@@ -39,6 +49,7 @@ def load_controller(path: Path = WEIGHTS) -> tuple[Controller, dict[str, Any]]:
             hint="train them with `clinimem train`, or ask with --system dense",
         )
     saved = torch.load(path, map_location="cpu", weights_only=False)
+    check_vocabulary(saved.get("vocabulary"), str(path))
     model = Controller(ControllerConfig(**saved["config"]))
     model.load_state_dict(saved["state_dict"])
     model.eval()
@@ -80,12 +91,15 @@ class ControllerReader:
             self._slots[memory.patient_id] = (id(memory), slots)
             return slots
 
-    @component.output_types(plan=Plan, hops=list[Hop], evidence_weights=dict[int, float])
+    @component.output_types(
+        plan=Plan, hops=list[Hop], evidence_weights=dict[int, float], grounding=list[dict[str, Any]]
+    )
     def run(self, features: QuestionFeatures, memory: PatientMemory) -> dict[str, Any]:
         self.warm_up()
         assert self._model is not None
         slots = self._patient_slots(memory)
-        batch = question_batch(slots, [features])
+        grounding = ground(features.text, slots.concepts)
+        batch = question_batch(slots, [features], [grounding])
         with torch.no_grad():
             static = self._static.get(memory.patient_id)
             if static is None or static[0] is not slots:
@@ -93,11 +107,31 @@ class ControllerReader:
                 self._static[memory.patient_id] = static
             batch["static_slots"] = static[1]
             out = self._model(batch)
-        op = OPS[int(out.op_logits[0].argmax())]
+        op_order = [OPS[int(i)] for i in torch.argsort(out.op_logits[0], descending=True)]
+        op = op_order[0]
+        named = float(grounding.question[0]) >= NAMED_SCORE
+        if op == "abstain" and named:
+            op = op_order[1]
+        # a whole kind or class ("her vaccines", "statins"), when the question's words are all
+        # accounted for (not "her COVID shot" for a patient without one)
+        whole = listed_slots(features.text, grounding, slots.concepts) if grounding.question[3] < 0.5 else ()
+        cue = operation_cue(features.text, op, named_whole_kind=bool(whole) and not named)
+        op = cue.op or op
         allowed = [ANSWER_KINDS.index(k) for k in OP_KINDS[op]]
         kind = ANSWER_KINDS[allowed[int(out.kind_logits[0][allowed].argmax())]]
         probs = torch.sigmoid(out.evidence_logits[0])
         evidence = tuple(int(i) for i in torch.nonzero(probs > EVIDENCE_THRESHOLD).flatten())
+        best = grounding.slots[:, FEATURES.index("best")] > 0
+        if whole and (op == "list" or (op in WHOLE_KIND_OPS and (not named or grounding.question[1]))):
+            # a class or a kind as a whole ("her vaccines", "the last visit", "how many statins"):
+            # every member, from the explicit signals
+            evidence = whole
+        elif op == "count" and named:
+            # a count is of every entry of the concept named, not of those the evidence head chose
+            evidence = tuple(int(i) for i in np.nonzero(best)[0])
+        if named and not evidence and op != "abstain":
+            # the record names it: read the best-matched concept rather than say it is not there
+            evidence = tuple(int(i) for i in np.nonzero(best)[0])
         anchor = int(out.attention[0][0].argmax()) if len(memory) else None
         hops = []
         for k, attention in enumerate(out.attention, start=1):
@@ -122,7 +156,12 @@ class ControllerReader:
             from_end=features.from_end,
             focus=max(evidence, key=lambda i: float(probs[i])) if evidence else None,
         )
-        return {"plan": plan, "hops": hops, "evidence_weights": {i: float(probs[i]) for i in evidence}}
+        return {
+            "plan": plan,
+            "hops": hops,
+            "evidence_weights": {i: float(probs[i]) for i in evidence},
+            "grounding": [asdict(m) for m in grounding.matches],
+        }
 
 
 @component
@@ -137,10 +176,12 @@ class AnswerBuilder:
         evidence_weights: dict[int, float],
         memory: PatientMemory,
         question: str,
+        grounding: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        trace = tuple(grounding or ())
         result = execute(plan, memory.entries)
         if result is None:
-            return {"answer": Answer.abstain(memory.patient_id, question, hops=tuple(hops))}
+            return {"answer": Answer.abstain(memory.patient_id, question, hops=tuple(hops), grounding=trace)}
         citations = tuple(
             Citation.of(memory.entries[i], evidence_weights.get(i, 1.0)) for i in dict.fromkeys(result.cited)
         )
@@ -153,6 +194,7 @@ class AnswerBuilder:
                 citations=citations,
                 hops=tuple(hops),
                 operation=plan.op,
+                grounding=trace,
             )
         }
 

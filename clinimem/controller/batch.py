@@ -10,6 +10,7 @@ import torch
 
 from clinimem.controller.question import QuestionFeatures
 from clinimem.controller.slots import SlotTable, build_slot_table, question_columns
+from clinimem.grounding.match import Grounding, PatientConcepts, ground, patient_concepts
 from clinimem.memory.entry import MemoryEntry
 
 
@@ -19,6 +20,7 @@ class PatientSlots:
 
     table: SlotTable
     tensors: dict[str, torch.Tensor]
+    concepts: PatientConcepts
 
     def __deepcopy__(self, memo: dict) -> PatientSlots:
         return self  # immutable; Haystack deep-copies values between components
@@ -38,11 +40,17 @@ def patient_slots(entries: Sequence[MemoryEntry], vectors: np.ndarray) -> Patien
         "encounter": torch.from_numpy(table.encounter),
         "days": torch.from_numpy(days.astype(np.float32)),
     }
-    return PatientSlots(table, tensors)
+    return PatientSlots(table, tensors, patient_concepts(entries))
 
 
-def question_batch(slots: PatientSlots, questions: Sequence[QuestionFeatures]) -> dict[str, torch.Tensor]:
-    """The model's input for ``questions`` about one patient."""
+def question_batch(
+    slots: PatientSlots,
+    questions: Sequence[QuestionFeatures],
+    groundings: Sequence[Grounding] | None = None,
+) -> dict[str, torch.Tensor]:
+    """The model's input for ``questions`` about one patient (``groundings``: precomputed, in order)."""
+    if groundings is None:
+        groundings = [ground(q.text, slots.concepts) for q in questions]
     n = slots.table.kind.shape[0]
     width = max(q.tokens.shape[0] for q in questions)
     dim = questions[0].tokens.shape[1]
@@ -68,5 +76,7 @@ def question_batch(slots: PatientSlots, questions: Sequence[QuestionFeatures]) -
         sentence=torch.from_numpy(np.stack([q.vector for q in questions])),
         numeric=torch.from_numpy(numeric),
         slot_mask=torch.ones((len(questions), n), dtype=torch.bool),
+        ground=torch.from_numpy(np.stack([g.slots for g in groundings])),
+        ground_question=torch.from_numpy(np.stack([g.question for g in groundings])),
     )
     return batch

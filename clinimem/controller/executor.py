@@ -237,16 +237,30 @@ def _select(plan: Plan, entries: Entries) -> Selection | None:
     return Selection(chosen, (plan.anchor,))
 
 
+def _holds_now(entry: MemoryEntry) -> bool:
+    if entry.kind == "medication":
+        return is_current(entry)
+    if entry.kind in ("condition", "allergy"):
+        return not is_resolved(entry)
+    return True
+
+
 def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    chosen = sel.chosen
+    if _ASKS_NOW.search(plan.question):
+        # "current medications", "active problems": what holds now, by each entry's own status
+        chosen = [i for i in chosen if _holds_now(entries[i])]
+        if not chosen:
+            return None
     names = sorted(
         {
             (entries[i].display or entries[i].text).lower(): entries[i].display or entries[i].text
-            for i in sel.chosen
+            for i in chosen
         }.values(),
         key=str.lower,
     )
     return Result(
-        AnswerValue(text="; ".join(names), kind="list", value=names), tuple(sel.chosen) + sel.anchored
+        AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + sel.anchored
     )
 
 
@@ -296,16 +310,43 @@ def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     if all(entries[i].kind == "note" for i in chosen):
         return _from_notes(plan, entries, chosen)
     latest = entries[chosen[-1]]
-    if latest.kind == "condition":
-        verdict = is_resolved(latest)
-        cited: tuple[int, ...] = (chosen[-1],)
+    asked = asks(plan.question, latest.kind)
+    cited: tuple[int, ...] = (chosen[-1],)
+    if asked == "ever":
+        verdict = True  # it is in the record: the latest entry says so
+    elif latest.kind == "condition":
+        verdict = is_resolved(latest) if asked == "over" else not is_resolved(latest)
     else:
         current = [i for i in chosen if is_current(entries[i])]
-        verdict = bool(current)
+        verdict = not current if asked == "stopped" else bool(current)
         cited = tuple(current) or (chosen[-1],)
     return Result(
         AnswerValue(text=f"{'Yes' if verdict else 'No'}: {latest.text}", kind="boolean", value=verdict), cited
     )
+
+
+# What a yes/no question about a problem or a drug asks, from its own words (the operation head
+# says only "exists"): over ("resolved?"), ever ("history of?"), stopped ("discontinued?"), or,
+# by default, whether it holds now ("still active?", "does she have", "is he on").
+_ASKS_OVER = re.compile(
+    r"\b(resolved?|resolution|over|cleared|clear|gone|went away|recovered|healed|cured|no longer|"
+    r"abated|inactive|in remission|better now)\b",
+    re.I,
+)
+_ASKS_EVER = re.compile(r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past)\b", re.I)
+_ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
+_ASKS_NOW = re.compile(r"\b(still|currently|current|now|active|ongoing|at present|these days)\b", re.I)
+
+
+def asks(question: str, kind: str) -> str:
+    """What a yes/no question asks of a condition or a drug: "over", "ever", "stopped" or "now"."""
+    if kind == "condition" and _ASKS_OVER.search(question):
+        return "over"
+    if kind != "condition" and _ASKS_STOPPED.search(question):
+        return "stopped"
+    if _ASKS_EVER.search(question) and not _ASKS_NOW.search(question):
+        return "ever"
+    return "now"
 
 
 def _pick(plan: Plan, chosen: list[int]) -> int:

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from clinimem.answer import ANSWER_KINDS, OPS
 from clinimem.controller.slots import KIND_INDEX, MAX_RANK, N_NUMERIC, STATUS_INDEX
+from clinimem.grounding.match import FEATURES, N_FEATURES, N_QUESTION_FEATURES
 
 
 @dataclass
@@ -35,6 +36,8 @@ class ControllerConfig:
     n_statuses: int = len(STATUS_INDEX) + 1
     max_rank: int = MAX_RANK + 1
     n_numeric: int = N_NUMERIC
+    n_ground: int = N_FEATURES  # per-slot grounding signals (clinimem.grounding.match.FEATURES)
+    n_ground_question: int = N_QUESTION_FEATURES
     n_ops: int = len(OPS)
     n_answer_kinds: int = len(ANSWER_KINDS)
 
@@ -58,7 +61,9 @@ class SlotEncoder(nn.Module):
         self.rank_end = nn.Embedding(cfg.max_rank, cfg.d_model)
         self.rank_start = nn.Embedding(cfg.max_rank, cfg.d_model)
         self.numeric = nn.Sequential(
-            nn.Linear(cfg.n_numeric, cfg.d_model), nn.GELU(), nn.Linear(cfg.d_model, cfg.d_model)
+            nn.Linear(cfg.n_numeric + cfg.n_ground, cfg.d_model),
+            nn.GELU(),
+            nn.Linear(cfg.d_model, cfg.d_model),
         )
         self.ln = nn.LayerNorm(cfg.d_model)
 
@@ -90,12 +95,15 @@ class HopBlock(nn.Module):
         self.mem_key = nn.Linear(d, d)
         self.mem_value = nn.Linear(d, d)
         self.match_gain = nn.Parameter(torch.tensor(1.0))
+        # how much each grounding signal moves this hop's read (learned; the signals are explicit)
+        self.ground = nn.Linear(cfg.n_ground, 1)
         self.ln_f = nn.LayerNorm(d)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d), nn.Dropout(cfg.dropout))
         self.scale = 1.0 / math.sqrt(d)
 
-    def forward(self, state, question, question_pad, slots, match, slot_mask):  # noqa: ANN001, ANN201
-        # state (B, d); question (B, T, d); slots (B, n, d); match (B, n); slot_mask (B, n) True = real
+    def forward(self, state, question, question_pad, slots, match, slot_mask, ground=None):  # noqa: ANN001, ANN201
+        # state (B, d); question (B, T, d); slots (B, n, d); match (B, n); slot_mask (B, n) True = real;
+        # ground (B, n, G) grounding signals (None: the bAbI model, which has none)
         s = self.ln_q(state).unsqueeze(1)
         read_q, _ = self.question_attn(
             s, question, question, key_padding_mask=question_pad, need_weights=False
@@ -103,6 +111,8 @@ class HopBlock(nn.Module):
         state = state + read_q.squeeze(1)
         q = self.mem_query(self.ln_m(state))  # (B, d)
         logits = torch.einsum("bd,bnd->bn", q, self.mem_key(slots)) * self.scale + self.match_gain * match
+        if ground is not None:
+            logits = logits + self.ground(ground).squeeze(-1)
         logits = logits.masked_fill(~slot_mask, float("-inf"))
         attention = torch.softmax(logits, dim=-1)  # (B, n)
         state = state + torch.einsum("bn,bnd->bd", attention, self.mem_value(slots))
@@ -128,8 +138,16 @@ class Controller(nn.Module):
         self.evidence_state = nn.Linear(d, d)
         self.evidence_out = nn.Linear(d, 1)
         self.evidence_match = nn.Parameter(torch.tensor(1.0))
+        self.evidence_ground = nn.Linear(cfg.n_ground, 1)
+        self.question_ground = nn.Linear(cfg.n_ground_question, d)
         with torch.no_grad():
             self.match_proj.weight.copy_(torch.eye(cfg.embed_dim))
+            # start from "read what the question names": the score and best-match signals lead
+            prior = torch.zeros(cfg.n_ground)
+            prior[FEATURES.index("score")], prior[FEATURES.index("best")] = 4.0, 2.0
+            for layer in [hop.ground for hop in self.hops] + [self.evidence_ground]:
+                layer.weight.copy_(prior.unsqueeze(0))
+                layer.bias.zero_()
 
     def static_slots(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The question-independent slot encodings (n, d); cache them per patient when not training."""
@@ -150,19 +168,21 @@ class Controller(nn.Module):
         static = batch.get("static_slots")
         if static is None:
             static = self.static_slots(batch)
-        slots = self.slots(static, batch["numeric"])  # (B, n, d)
+        ground = batch["ground"]  # (B, n, G) grounding signals
+        slots = self.slots(static, torch.cat([batch["numeric"], ground], dim=-1))  # (B, n, d)
         match = self.token_match(tokens, token_pad, vectors)  # (B, n)
         question = self.question_proj(tokens)  # (B, T, d)
-        state = self.state_proj(batch["sentence"])  # (B, d)
+        state = self.state_proj(batch["sentence"]) + self.question_ground(batch["ground_question"])  # (B, d)
         attention = []
         for k, hop in enumerate(self.hops):
-            state, att = hop(state, question, token_pad, slots, match, slot_mask)
+            state, att = hop(state, question, token_pad, slots, match, slot_mask, ground)
             attention.append(att)
             if k == 0:
                 slots = slots + self.relation(self._relation_to(att, batch))
         out = self.ln_out(state)
         hidden = F.gelu(self.evidence_slot(slots) + self.evidence_state(out).unsqueeze(1))
         evidence = self.evidence_out(hidden).squeeze(-1) + self.evidence_match * match
+        evidence = evidence + self.evidence_ground(ground).squeeze(-1)
         return ControllerOutput(
             op_logits=self.op_head(out),
             kind_logits=self.kind_head(out),

@@ -26,6 +26,8 @@ from clinimem.controller.batch import PatientSlots, patient_slots, question_batc
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
 from clinimem.controller.question import QuestionFeatures, expand_abbreviations, find_count, find_date_window
 from clinimem.controller.slots import concept_key
+from clinimem.controller.vocabulary import vocabulary
+from clinimem.grounding.match import ground
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +124,19 @@ def encode_questions(texts: Sequence[str]) -> dict[str, QuestionFeatures]:
     return features
 
 
-def _loss(model: Controller, slots: PatientSlots, examples: Sequence[Example], features, cfg: TrainConfig):  # noqa: ANN001, ANN202
-    batch = question_batch(slots, [features[e.question] for e in examples])
+def _loss(
+    model: Controller,
+    slots: PatientSlots,
+    examples: Sequence[Example],
+    features,
+    groundings,
+    cfg: TrainConfig,
+):  # noqa: ANN001, ANN202
+    batch = question_batch(
+        slots,
+        [features[e.question] for e in examples],
+        [groundings[(e.patient_id, e.question)] for e in examples],
+    )
     out = model(batch)
     n = slots.table.kind.shape[0]
     op = torch.tensor([e.op for e in examples])
@@ -173,6 +186,11 @@ def train(
     for e in examples:
         by_patient.setdefault(e.patient_id, []).append(e)
     slots = {pid: patient_slots(memories[pid].entries, memories[pid].vectors) for pid in by_patient}
+    # the grounding signals depend only on the question and the patient: computed once, not per epoch
+    groundings = {
+        (e.patient_id, e.question): ground(expand_abbreviations(e.question), slots[e.patient_id].concepts)
+        for e in examples
+    }
     chunks = [
         (pid, items[i : i + cfg.batch_questions])
         for pid, items in sorted(by_patient.items())
@@ -188,7 +206,7 @@ def train(
         rng.shuffle(chunks)
         sums: dict[str, float] = {}
         for pid, items in chunks:
-            loss, stats = _loss(model, slots[pid], items, features, cfg)
+            loss, stats = _loss(model, slots[pid], items, features, groundings, cfg)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -209,5 +227,13 @@ def train(
 
 def save(model: Controller, path: Path, meta: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": asdict(model.cfg), "state_dict": model.state_dict(), "meta": meta}, path)
+    torch.save(
+        {
+            "config": asdict(model.cfg),
+            "state_dict": model.state_dict(),
+            "meta": meta,
+            "vocabulary": vocabulary(),
+        },
+        path,
+    )
     return path

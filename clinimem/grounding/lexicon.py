@@ -114,8 +114,8 @@ class Lexicon:
         """Class -> the words that name it (its own name first)."""
         return dict(self.terms)
 
-    def classes_named_in(self, text: str) -> tuple[str, ...]:
-        """The classes ``text`` names, in the order they appear.
+    def class_terms_in(self, text: str) -> tuple[tuple[str, str], ...]:
+        """Each class ``text`` names, with the words that named it, in the order they appear.
 
         Terms are matched whole-word and case-insensitive, longest first: the words
         a longer term took ("blood pressure medication") are not read again by a
@@ -124,16 +124,24 @@ class Lexicon:
         if not text:
             return ()
         taken: list[tuple[int, int]] = []
-        hits: list[tuple[int, tuple[str, ...]]] = []
+        hits: list[tuple[int, str, tuple[str, ...]]] = []
         for pattern, classes in self._patterns:
             for m in pattern.finditer(text):
                 start, end = m.span()
                 if any(start < e and s < end for s, e in taken):
                     continue
                 taken.append((start, end))
-                hits.append((start, classes))
+                hits.append((start, m.group(0), classes))
         hits.sort(key=lambda hit: hit[0])
-        return tuple(dict.fromkeys(c for _, classes in hits for c in classes))
+        found: dict[str, str] = {}
+        for _, term, classes in hits:
+            for c in classes:
+                found[c] = f"{found[c]} {term}" if c in found else term
+        return tuple(found.items())
+
+    def classes_named_in(self, text: str) -> tuple[str, ...]:
+        """The classes ``text`` names, in the order they appear (see :meth:`class_terms_in`)."""
+        return tuple(c for c, _ in self.class_terms_in(text))
 
 
 def _build() -> Lexicon:

@@ -41,4 +41,5 @@ def build_query_pipeline(weights: str | None = None) -> Pipeline:
     pipeline.connect("controller.plan", "answer.plan")
     pipeline.connect("controller.hops", "answer.hops")
     pipeline.connect("controller.evidence_weights", "answer.evidence_weights")
+    pipeline.connect("controller.grounding", "answer.grounding")
     return pipeline

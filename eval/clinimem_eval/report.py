@@ -56,6 +56,7 @@ def section_lines(result: EvalResult, section: str) -> list[str]:
         row += [_pct(summaries[s][c].citation_f1) for s in systems]
         rows.append(row)
     lines += _table(header, rows)
+    lines += vocabulary_lines(result, section, systems)
     lines += ["### Per system", ""]
     header = [
         "system",
@@ -113,6 +114,22 @@ def section_lines(result: EvalResult, section: str) -> list[str]:
     return lines
 
 
+def vocabulary_lines(result: EvalResult, section: str, systems: list[str]) -> list[str]:
+    """Accuracy on questions about concepts whose codes training never asked about, beside the rest."""
+    from clinimem_eval.questions.variants import held_out_code, question_codes
+
+    def unseen(r: Result) -> bool:
+        return any(held_out_code(c) for c in question_codes(r.question))
+
+    lines = ["### Names never seen in training (held-out concept codes) vs seen", ""]
+    header = ["names", "n"] + [f"{s} acc" for s in systems]
+    rows = []
+    for label, wanted in (("never seen", True), ("seen", False)):
+        per = {s: summarize([r.score for r in result.of(section, s) if unseen(r) == wanted]) for s in systems}
+        rows.append([label, str(per[systems[0]].n)] + [_pct(per[s].accuracy) for s in systems])
+    return lines + _table(header, rows)
+
+
 def write_report(result: EvalResult, path: Path) -> Path:
     config = result.config
     lines = ["# clinimem evaluation report", ""]
@@ -128,7 +145,9 @@ def write_report(result: EvalResult, path: Path) -> Path:
     lines += [f"Command: `{command}`", ""]
     for section, questions in result.questions.items():
         splits = Counter(q.split for q in questions)
-        evaluated = len(questions) if config.split == "all" else splits.get(config.split, 0)
+        evaluated = (
+            len(questions) if config.split == "all" or section == "synthea" else splits.get(config.split, 0)
+        )
         patients = len({q.patient_id for q in questions})
         lines.append(
             f"- {section}: {patients} patients, {len(questions)} questions generated "

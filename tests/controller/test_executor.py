@@ -144,7 +144,9 @@ def test_family_history_without_the_problem_is_a_no_that_cites_nothing():
 
 
 def test_family_history_rule_applies_to_yes_no_family_questions_only():
-    abstained = execute(Plan("abstain", "none", (), None, None, None, "Has anyone in her family had stroke?"), NOTES)
+    abstained = execute(
+        Plan("abstain", "none", (), None, None, None, "Has anyone in her family had stroke?"), NOTES
+    )
     assert abstained.value.value is False and abstained.cited == ()
     for question in ("What is her family history?", "Which problems run in his family?"):
         assert execute(Plan("abstain", "none", (), None, None, None, question), NOTES) is None
@@ -207,3 +209,59 @@ def test_a_trend_or_comparison_reads_the_one_series_the_evidence_head_is_surest_
     # without a focus the series stays as chosen (and the comparison mixes them: why focus exists)
     mixed = execute(Plan("compare", "boolean", (0, 1, 2, 3), None, None, None, "q"), entries)
     assert set(mixed.cited) != {1, 3}
+
+
+def problem(name: str, day: str, n: int, status: str = "active", end: str | None = None) -> MemoryEntry:
+    return MemoryEntry(
+        patient_id="p1",
+        kind="condition",
+        resource=f"Condition/c{n}",
+        path="$",
+        text=f"{name}: {status}",
+        concept=f"problem: {name}",
+        time=f"{day}T10:00:00+00:00",
+        end_time=end,
+        display=name,
+        status=status,
+    )
+
+
+PROBLEMS = (
+    problem("Hypertension", "2010-03-01", 1),
+    problem("Acute bronchitis", "2012-02-01", 2, status="resolved", end="2012-02-20"),
+    med("warfarin", "2019-05-01", 3),
+    med("amoxicillin", "2012-02-01", 4, status="stopped"),
+)
+
+
+def ask_yes_no(question: str, evidence: tuple[int, ...]) -> bool:
+    result = execute(Plan("exists", "boolean", evidence, None, question=question), PROBLEMS)
+    assert result is not None and result.cited, question
+    return result.value.value
+
+
+def test_a_yes_no_question_is_answered_for_what_it_asks_now_over_ever_or_stopped():
+    # a problem that holds: "still active" yes, "resolved" no; one that is over: the other way round
+    assert ask_yes_no("Is her hypertension still active?", (0,)) is True
+    assert ask_yes_no("Does she have hypertension?", (0,)) is True
+    assert ask_yes_no("Has the hypertension resolved?", (0,)) is False
+    assert ask_yes_no("Is the bronchitis still an active problem?", (1,)) is False
+    assert ask_yes_no("Has the bronchitis cleared up?", (1,)) is True
+    # "history of" asks whether it was ever there, resolved or not
+    assert ask_yes_no("Any history of acute bronchitis?", (1,)) is True
+    assert ask_yes_no("Is he on warfarin?", (2,)) is True
+    assert ask_yes_no("Was warfarin stopped?", (2,)) is False
+    assert ask_yes_no("Is he still taking amoxicillin?", (3,)) is False
+    assert ask_yes_no("Has he ever been on amoxicillin?", (3,)) is True
+
+
+def test_a_list_of_what_holds_now_keeps_only_current_drugs_and_unresolved_problems():
+    everything = execute(
+        Plan("list", "list", (0, 1, 2, 3), None, question="All diagnoses and meds?"), PROBLEMS
+    )
+    assert everything.value.value == ["Acute bronchitis", "amoxicillin", "Hypertension", "warfarin"]
+    now = execute(
+        Plan("list", "list", (0, 1, 2, 3), None, question="What is she on now, and active problems?"),
+        PROBLEMS,
+    )
+    assert now.value.value == ["Hypertension", "warfarin"] and now.cited == (0, 2)

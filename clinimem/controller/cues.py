@@ -1,0 +1,68 @@
+"""Explicit operation cues: the words that settle what a question asks, whatever the op head learned.
+
+The operation head learned its phrasings from the training questions; a clinician's own words
+("# IIV doses?", "all rx ever written", "when was the HPV4 last done?") can fall outside them.
+A few words decide the operation outright, and those are read here, as rules anyone can
+inspect: "how many" is a count, "when" is a date, "last"/"first" pick the end of the series,
+a kind asked for as a whole ("all meds", "vaccines?") is a list. The op head decides the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COUNT = re.compile(r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b)", re.I)
+_WHEN = re.compile(r"(\bwhen\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)", re.I)
+_LAST = re.compile(r"\b(last|latest|most recent|most recently|newest|recent|lately)\b", re.I)
+_FIRST = re.compile(r"\b(first|1st|earliest|initial|initially|onset|start|started|began|begin)\b", re.I)
+# "over the last 3", "since it was first measured", "since when": not a pick of one end
+_WINDOW = re.compile(r"\b(over|during|in|past|for)\s+the\s+(last|past)\b|\blast\s+\d+\b|\bsince\b", re.I)
+_YES_NO = re.compile(r"^\s*(is|are|does|do|has|have|was|were|did|can|any)\b", re.I)
+_SINCE_WHEN = re.compile(r"\bsince when\b", re.I)
+# Operations that pick one entry at an end of a series (not relative to an event).
+PICK_OPS = frozenset({"lookup", "first", "last"})
+ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
+
+
+@dataclass(frozen=True)
+class Cue:
+    """The operation the cues settle (None: the op head's stands) and the words that did."""
+
+    op: str | None
+    because: str = ""
+
+
+def _order(question: str) -> str | None:
+    if _SINCE_WHEN.search(question):
+        return "first"
+    last = bool(_LAST.search(question)) and not _WINDOW.search(question)
+    first = bool(_FIRST.search(question))
+    if last and not first:
+        return "last"
+    if first and not last:
+        return "first"
+    return None
+
+
+def operation_cue(question: str, op: str, named_whole_kind: bool) -> Cue:
+    """What the question's own words say the operation is, given the op head's ``op``.
+
+    ``named_whole_kind``: the question names a kind or class as a whole and no single concept
+    ("all meds", "her vaccines"), from the grounding.
+    """
+    if op in ANCHORED_OPS or op in ("trend", "compare", "abstain"):
+        # relative to an event, a series' shape, or nothing in the record: these words do not settle it
+        return Cue(None)
+    if _COUNT.search(question):
+        return Cue("count" if op != "count" else None, "a count asked ('how many', 'number of', '#')")
+    if _WHEN.search(question) and op not in PICK_OPS:
+        return Cue(_order(question) or "first", "a date asked ('when', 'date of', 'onset')")
+    if op in PICK_OPS:
+        order = _order(question)
+        if order and order != op:
+            return Cue(order, f"'{order}' named in the question")
+        return Cue(None)
+    if named_whole_kind and op != "list" and not _YES_NO.search(question) and not _WHEN.search(question):
+        return Cue("list", "a kind asked for as a whole ('all meds', 'vaccines?')")
+    return Cue(None)
