@@ -17,7 +17,6 @@ import re
 from typing import Any
 
 from clinimem.grounding.lexicon import lexicon
-
 from clinimem.grounding.match import clean_names
 from clinimem_eval.questions.facts import PatientFacts
 from clinimem_eval.questions.names import SPOKEN, clean_display
