@@ -115,20 +115,36 @@ class ControllerReader:
         # a whole kind or class ("her vaccines", "statins"), when the question's words are all
         # accounted for (not "her COVID shot" for a patient without one)
         whole = listed_slots(features.text, grounding, slots.concepts) if grounding.question[3] < 0.5 else ()
-        cue = operation_cue(features.text, op, named_whole_kind=bool(whole) and not named)
+        # named by its own name ("shingles vaccine"), not only as a member of a class ("vaccines")
+        by_name = (
+            grounding.slots[:, FEATURES.index("cover")] * grounding.slots[:, FEATURES.index("question_cover")]
+        )
+        named_outright = len(by_name) > 0 and float(by_name.max()) >= NAMED_SCORE
+        named_concepts = [m for m in grounding.matches if m.score >= 0.5]
+        cue = operation_cue(
+            features.text,
+            op,
+            named_whole_kind=bool(whole) and not named_outright,
+            named_concept=bool(named_concepts),
+            count_in_name=any("count" in m.display.lower() for m in named_concepts),
+        )
         op = cue.op or op
         allowed = [ANSWER_KINDS.index(k) for k in OP_KINDS[op]]
         kind = ANSWER_KINDS[allowed[int(out.kind_logits[0][allowed].argmax())]]
         probs = torch.sigmoid(out.evidence_logits[0])
         evidence = tuple(int(i) for i in torch.nonzero(probs > EVIDENCE_THRESHOLD).flatten())
         best = grounding.slots[:, FEATURES.index("best")] > 0
-        if whole and (op == "list" or (op in WHOLE_KIND_OPS and (not named or grounding.question[1]))):
+        if whole and op in WHOLE_KIND_OPS and not named_outright:
             # a class or a kind as a whole ("her vaccines", "the last visit", "how many statins"):
             # every member, from the explicit signals
             evidence = whole
-        elif op == "count" and named:
+        elif op == "count" and named_outright:
             # a count is of every entry of the concept named, not of those the evidence head chose
-            evidence = tuple(int(i) for i in np.nonzero(best)[0])
+            # (the best-matched one, ties gone to the plainer name: "glucose" is Glucose)
+            top = best & (by_name >= NAMED_SCORE)
+            if not top.any():
+                top = by_name >= float(by_name.max()) - 1e-6
+            evidence = tuple(int(i) for i in np.nonzero(top)[0])
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there
             evidence = tuple(int(i) for i in np.nonzero(best)[0])

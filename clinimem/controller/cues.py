@@ -12,8 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COUNT = re.compile(r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b)", re.I)
-_WHEN = re.compile(r"(\bwhen\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)", re.I)
+_COUNT = re.compile(r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|\bn of\b)", re.I)
+# "BP count?": a count, unless "count" is the lab's own name ("platelet count")
+_COUNT_WORD = re.compile(r"\bcount\b", re.I)
+# a yes/no question about one named thing ("HTG still active y/n?", "is the burn still active?")
+_ASKS_IF = re.compile(r"(\by/n\b|\byes or no\b|\byes/no\b|\bwhether\b|\bif\b)", re.I)
+_WHEN = re.compile(
+    r"(\bwhen\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)", re.I
+)
 _LAST = re.compile(r"\b(last|latest|most recent|most recently|newest|recent|lately)\b", re.I)
 _FIRST = re.compile(r"\b(first|1st|earliest|initial|initially|onset|start|started|began|begin)\b", re.I)
 # "over the last 3", "since it was first measured", "since when": not a pick of one end
@@ -45,17 +51,26 @@ def _order(question: str) -> str | None:
     return None
 
 
-def operation_cue(question: str, op: str, named_whole_kind: bool) -> Cue:
+def operation_cue(
+    question: str,
+    op: str,
+    named_whole_kind: bool,
+    named_concept: bool = False,
+    count_in_name: bool = False,
+) -> Cue:
     """What the question's own words say the operation is, given the op head's ``op``.
 
-    ``named_whole_kind``: the question names a kind or class as a whole and no single concept
-    ("all meds", "her vaccines"), from the grounding.
+    From the grounding: ``named_whole_kind``, the question names a kind or class as a whole
+    and no single concept ("all meds", "her vaccines"); ``named_concept``, it names one
+    concept; ``count_in_name``, "count" is part of the name of a concept it names.
     """
     if op in ANCHORED_OPS or op in ("trend", "compare", "abstain"):
         # relative to an event, a series' shape, or nothing in the record: these words do not settle it
         return Cue(None)
-    if _COUNT.search(question):
+    if _COUNT.search(question) or (_COUNT_WORD.search(question) and not count_in_name):
         return Cue("count" if op != "count" else None, "a count asked ('how many', 'number of', '#')")
+    if op == "list" and (_ASKS_IF.search(question) or (named_concept and _YES_NO.search(question))):
+        return Cue("exists", "a yes/no question ('y/n', 'is ... still active?')")
     if _WHEN.search(question) and op not in PICK_OPS:
         return Cue(_order(question) or "first", "a date asked ('when', 'date of', 'onset')")
     if op in PICK_OPS:

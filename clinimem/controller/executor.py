@@ -364,6 +364,9 @@ def _text(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
 
 def _value(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     numbers = [i for i in sel.chosen if _numeric(entries[i]) is not None]
+    if not numbers and plan.from_end == 0:
+        # "her most recent flu vaccine": no value to give, so the when of the one picked
+        return _date(plan, entries, sel)
     # "the one before the last": that many results back along the chosen series
     back = plan.from_end if plan.op in ("last", "lookup") else 0
     if len(numbers) <= back:

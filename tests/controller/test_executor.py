@@ -265,3 +265,9 @@ def test_a_list_of_what_holds_now_keeps_only_current_drugs_and_unresolved_proble
         PROBLEMS,
     )
     assert now.value.value == ["Hypertension", "warfarin"] and now.cited == (0, 2)
+
+
+def test_a_value_asked_of_entries_without_one_gives_the_date_of_the_one_picked():
+    # "her most recent warfarin?": a prescription has no value; its date answers
+    result = execute(Plan("last", "value", (2, 3), None, question="most recent one?"), PROBLEMS)
+    assert result.value.kind == "date" and result.value.value == "2019-05-01" and result.cited == (2,)
