@@ -10,7 +10,10 @@ With ``--qdrant-url`` the workers read memories themselves and the parent
 sends only ids.
 
 Workers start with ``spawn`` (no fork of a process holding Qdrant and torch
-state) and ignore Ctrl-C: the parent stops them. A worker that dies takes
+state) and ignore Ctrl-C: the parent stops them. They die with the parent
+however it ends, ``kill -9`` included (:func:`die_with_driver`), so a crashed
+run leaves no worker behind, nor the resource tracker, which exits once no
+process holds its pipe; a rerun resumes with none. A worker that dies takes
 its in-flight patients with it; a fresh pool re-runs them one at a time
 (:mod:`clinimem.screen.triage`), and only the one that kills a worker alone
 gets an error row.
@@ -18,9 +21,14 @@ gets an error row.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,12 +51,56 @@ from clinimem.screen.triage import Triage
 log = logging.getLogger(__name__)
 
 IN_FLIGHT_PER_WORKER = 2
+PR_SET_PDEATHSIG = 1  # prctl(2) option, <linux/prctl.h>
+DRIVER_POLL_S = 0.5  # how often a worker checks that its driver is still its parent
 
 # Set once per worker process by _init_worker.
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(spec: ScreenSpec, store_location: str | None) -> None:
+def die_with_driver(driver_pid: int, *, death_signal: bool = True) -> None:
+    """End this worker process when ``driver_pid``, its parent, ends, however it ends.
+
+    A driver killed with SIGKILL cannot stop its pool, and the workers would
+    wait on the pool's pipe for ever (each holding its model). On Linux the
+    kernel kills the worker with the parent (``prctl(PR_SET_PDEATHSIG,
+    SIGKILL)``); everywhere, a daemon thread sees the parent pid change
+    (reparented to init or a subreaper) and exits. The kernel's signal follows
+    the *thread* that started the worker, so the driver asks for it only when
+    that thread is its main thread (``death_signal``); the watcher covers the
+    rest within :data:`DRIVER_POLL_S`.
+    """
+    if death_signal:
+        _parent_death_signal(signal.SIGKILL)
+    if os.getppid() != driver_pid:  # the driver died before this worker got here
+        os._exit(1)
+    threading.Thread(
+        target=_watch_driver, args=(driver_pid,), name="clinimem-driver-watch", daemon=True
+    ).start()
+
+
+def _parent_death_signal(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent thread ends; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        ok = False
+    if not ok:
+        log.debug("no parent-death signal for this worker: it watches its parent instead")
+    return ok
+
+
+def _watch_driver(driver_pid: int) -> None:
+    while os.getppid() == driver_pid:
+        time.sleep(DRIVER_POLL_S)
+    os._exit(1)  # no cleanup: nothing of a worker's is worth keeping once its driver is gone
+
+
+def _init_worker(spec: ScreenSpec, store_location: str | None, driver_pid: int, death_signal: bool) -> None:
+    die_with_driver(driver_pid, death_signal=death_signal)  # first: loading the models takes seconds
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     engine, answerer = worker_engine(spec, store_location)
     _WORKER.update(spec=spec, engine=engine, answerer=answerer)
@@ -77,11 +129,13 @@ class ProcessRunner:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             thread_environment(self.spec.threads)  # inherited by the workers from their start
+            # The pool starts its workers from the thread that submits, this one (see die_with_driver).
+            main_thread = threading.current_thread() is threading.main_thread()
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(self.spec, self.store_location),
+                initargs=(self.spec, self.store_location, os.getpid(), main_thread),
             )
         return self._executor
 
