@@ -34,6 +34,10 @@ def create_collections(
         f"{prefix}_entries": (vectors, shards),
         f"{prefix}_patients": ({}, shards),  # one payload-only point per patient: its manifest
         f"{prefix}_concepts": (vectors, 1),  # a few thousand concept vectors: one shard, replicated
+        # loads in progress (MemoryStore's staging): one record per loading patient, and the new
+        # contents of entries a load replaces until it is published
+        f"{prefix}_loads": ({}, 1),
+        f"{prefix}_staging": (vectors, shards),
     }
     made = []
     for name, (vectors_config, shard_number) in plan.items():

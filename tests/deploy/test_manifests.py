@@ -302,7 +302,13 @@ def test_qdrant_init_collections_open_as_a_memory_store(tmp_path: Path) -> None:
     client = QdrantClient(path=str(tmp_path / "store"))
     try:
         made = module.create_collections(client, shards=6, replicas=2)
-        assert made == ["clinimem_entries", "clinimem_patients", "clinimem_concepts"]
+        assert made == [
+            "clinimem_entries",
+            "clinimem_patients",
+            "clinimem_concepts",
+            "clinimem_loads",
+            "clinimem_staging",
+        ]
         assert module.create_collections(client) == []  # idempotent
     finally:
         client.close()
