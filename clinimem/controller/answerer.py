@@ -140,10 +140,13 @@ class ControllerReader:
             evidence = whole
         elif op == "count" and named_outright:
             # a count is of every entry of the concept named, not of those the evidence head chose
-            # (the best-matched one, ties gone to the plainer name: "glucose" is Glucose)
-            top = best & (by_name >= NAMED_SCORE)
-            if not top.any():
-                top = by_name >= float(by_name.max()) - 1e-6
+            # (the best-matched one, ties gone to the plainer name: "glucose" is Glucose; episodes in
+            # the record rather than each note that mentions one)
+            strong = by_name >= NAMED_SCORE
+            in_record = strong & (np.array(slots.concepts.slot_kind) != "note")
+            pool = in_record if in_record.any() else strong
+            score = grounding.slots[:, FEATURES.index("score")]
+            top = pool & (score >= float(score[pool].max()) - 1e-6)
             evidence = tuple(int(i) for i in np.nonzero(top)[0])
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there
