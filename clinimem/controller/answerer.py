@@ -121,6 +121,11 @@ class ControllerReader:
         )
         named_outright = len(by_name) > 0 and float(by_name.max()) >= NAMED_SCORE
         named_concepts = [m for m in grounding.matches if m.score >= 0.5]
+        if op == "abstain" and whole:
+            # a kind asked for as a whole, every word accounted for ("when was the last visit?"):
+            # the record holds entries of that kind, so it is not silent: the likeliest operation that
+            # reads a kind as a whole
+            op = next(o for o in op_order if o in WHOLE_KIND_OPS | {"lookup", "exists"})
         cue = operation_cue(
             features.text,
             op,

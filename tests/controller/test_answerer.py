@@ -97,3 +97,17 @@ def test_other_weights_by_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(WEIGHTS_ENV, str(missing))
     with pytest.raises(ClinimemError, match="nowhere.pt"):
         ControllerAnswerer()
+
+
+def test_a_kind_asked_as_a_whole_is_answered_from_every_entry_of_it(engine):
+    # "When was the last visit?" is an example on the page: the latest encounter, never "not in the record"
+    patient = max(engine.patients(), key=lambda p: p.entries)
+    entries = engine.memory(patient.patient_id).entries
+    visits = sorted((e.time or "")[:10] for e in entries if e.kind == "encounter" and e.time)
+    answer = engine.ask(patient.patient_id, "When was the last visit?")
+    assert not answer.abstained and answer.answer.value == visits[-1]
+    assert answer.citations and all(c.resource.startswith("Encounter/") for c in answer.citations)
+    count = engine.ask(patient.patient_id, "How many visits has the patient had?")
+    assert count.answer.value == len({e.resource for e in entries if e.kind == "encounter"})
+    # a named thing the record does not hold still abstains, even though "shot" names a kind
+    assert engine.ask(patient.patient_id, "When was the last COVID shot?").abstained
