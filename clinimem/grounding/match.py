@@ -16,6 +16,7 @@ question-level summary of :data:`QUESTION_FEATURES`.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Sequence
@@ -363,40 +364,34 @@ OP_WORDS = frozenset(
         "pls",
     ]
 )
-_MONTH_WORDS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    ]
-)
+_MONTH_WORDS = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept"))
 # Words that name conditions themselves (not "history", which any kind has).
-_CONDITION_WORDS = ("diagnosis", "diagnoses", "diagnosed", "prob", "condition", "problem", "disease", "disorder", "dx", "illness")
+_CONDITION_WORDS = (
+    "diagnosis",
+    "diagnoses",
+    "diagnosed",
+    "prob",
+    "condition",
+    "problem",
+    "disease",
+    "disorder",
+    "dx",
+    "illness",
+)
 # A concept's kind, as a question names it ("at her last visit", "which vaccines").
 KIND_WORDS: dict[str, tuple[str, ...]] = {
     "encounter": ("visit", "encounter", "appointment", "admission", "admitted", "seen", "consultation"),
-    "medication": ("medication", "medicine", "med", "drug", "prescription", "prescribed", "taking", "pill", "rx"),
+    "medication": (
+        "medication",
+        "medicine",
+        "med",
+        "drug",
+        "prescription",
+        "prescribed",
+        "taking",
+        "pill",
+        "rx",
+    ),
     "condition": (*_CONDITION_WORDS, "history", "hx", "pmh"),
     "immunization": (
         "vaccine",
@@ -740,7 +735,9 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
         # a class the question names ("statins") reads every member as fully named, for the
         # question's words that named the class: "LDL cholesterol" still prefers LDL to HDL
         # (a little below a name's own match, so "total cholesterol" is Total Cholesterol, not any lipid)
-        class_score = 0.9 * min(1.0, sum(weight(w) for w in member_words) / content_mass) if class_hit else 0.0
+        class_score = (
+            0.9 * min(1.0, sum(weight(w) for w in member_words) / content_mass) if class_hit else 0.0
+        )
         score = max(best[2], class_score)
         if score > 0:
             # ties go to the plainer concept: "glucose" is Glucose, not "Glucose [Mass/volume] in Blood < 108"
@@ -756,9 +753,7 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
     if max_score > 0:
         per[:, 3] = per[:, 2] / max_score
         per[:, 4] = per[:, 2] >= max_score - 1e-6
-    unexplained = (
-        sum(weight(w) for w in set(content) - explained) / content_mass
-    )
+    unexplained = sum(weight(w) for w in set(content) - explained) / content_mass
     slots = np.zeros((len(concepts.slot_concept), N_FEATURES), dtype=np.float32)
     slots[:, :7] = per[concepts.slot_concept]
     slots[:, 7] = max_score

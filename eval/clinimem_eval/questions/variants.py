@@ -11,6 +11,7 @@ evaluation can compare names never seen against names seen.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import random
 import re
@@ -35,21 +36,7 @@ _FILLERS = (
 )
 _WORD = re.compile(r"[A-Za-z]{6,}")
 # a typo there would change the question's date window, not just its spelling
-_MONTHS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-)
+_MONTHS = frozenset(m.lower() for m in calendar.month_name[1:])
 
 
 def held_out_code(code: str | None, fraction: float = HELD_OUT_FRACTION) -> bool:
