@@ -8,8 +8,7 @@ Five collections (names prefixed, default ``clinimem``):
   demographics and a manifest ``resource ref -> content hash, entry ids``. It
   makes re-loading idempotent and cheap (unchanged resources are skipped), lets
   a newer version of a resource replace all of its old entries, and gives a
-  patient's entries by id, so no filtered scan is on the hot path (local mode
-  ignores payload indexes and filters point by point).
+  patient's entries by id, so reading one patient touches that patient's points only.
 - ``{prefix}_concepts``: concept text -> vector, so the encoder runs once per
   distinct concept, across runs.
 - ``{prefix}_loads`` and ``{prefix}_staging``: a load in progress (see below).
@@ -25,15 +24,29 @@ dropped; a rollback deletes what the load wrote. A load record left by a
 process that died is settled when an embedded store is next opened (or the
 patient is next written): rolled forward if its manifest was published, else back.
 
-Location: a folder (embedded local mode, the default), ``:memory:``, or a
-server URL. Both embedded forms lock their folder to one process.
+Backends, one code path (``MemoryStore`` speaks qdrant-client's API; ``EdgeClient`` answers it
+for the embedded engine):
+
+- a folder: Qdrant's own engine embedded in the process (``qdrant-edge-py``,
+  :mod:`clinimem.memory.edge`), the default. It opens in constant time (segments
+  are memory-mapped, nothing is read into Python until asked) and keeps payload
+  indexes on patient, kind, code and time.
+- ``:memory:``: the same engine in a temporary folder, removed when the store closes.
+- a folder written by qdrant-client's local mode (clinimem before the edge store):
+  opened as it is, read and written through qdrant-client's public API, so
+  ``clinimem store migrate OLD NEW`` can copy it. Local mode loads every point when
+  it opens; it is not for a population.
+- a server URL (``--qdrant-url``): a Qdrant server or cluster, with the same payload indexes.
+
+An embedded folder is owned by one process (both engines lock it).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+import shutil
+import tempfile
 import threading
 import uuid
 import warnings
@@ -41,14 +54,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from qdrant_client.http import models as qmodels
 
 from clinimem.errors import StoreError, StoreLockedError
 from clinimem.memory.entry import ENTRY_NAMESPACE, MemoryEntry
-from clinimem.memory.local_bulk import insert_new_points
 from clinimem.memory.mappers.common import ConceptVectors, MappedResource
 from clinimem.memory.timeline import order_entries
 
@@ -59,6 +71,15 @@ VECTOR_SIZE = 384
 _UPSERT_BATCH = 2048
 # The resource's own JSON rides on its first entry; reads for reasoning leave it out.
 _WITHOUT_SOURCE = qmodels.PayloadSelectorExclude(exclude=["resource_json"])
+# What the patient list needs of a manifest: not the manifest itself (a few KB per patient).
+_SUMMARY_FIELDS = ["patient_id", "name", "gender", "birth_date", "entry_count", "resource_count"]
+
+Backend = Literal["edge", "local", "server"]
+
+
+def local_mode_folder(folder: Path) -> bool:
+    """A folder written by qdrant-client's local mode (its meta.json beside a collection/ folder)."""
+    return (folder / "meta.json").is_file() and (folder / "collection").is_dir()
 
 
 @dataclass(frozen=True)
@@ -109,10 +130,6 @@ class MemoryStore:
     []
     """
 
-    # Embedded mode: insert new entries in one go (clinimem.memory.local_bulk) rather than
-    # point by point through the public upsert. False: the public upsert only (tests compare).
-    bulk_insert: bool = True
-
     def __init__(
         self,
         location: str | Path | None = None,
@@ -121,11 +138,17 @@ class MemoryStore:
         api_key: str | None = None,
         prefix: str = "clinimem",
         create: bool = True,
+        backend: Literal["edge", "local"] | None = None,
     ) -> None:
+        """``backend`` (embedded only): ``edge`` or ``local`` (qdrant-client's local mode);
+        None picks by what the folder holds, ``edge`` for a new one."""
         if location is not None and url is not None:
             raise StoreError("give a store folder or a Qdrant URL, not both")
         self.url = url
         self.location = None if url else str(location or DEFAULT_STORE)
+        self._backend_choice = backend
+        self.backend: Backend | None = "server" if url else None  # embedded: decided when opened
+        self._temporary: str | None = None  # the folder of a ``:memory:`` edge store
         self.api_key = api_key
         self.prefix = prefix
         self.create = create
@@ -178,8 +201,13 @@ class MemoryStore:
 
         if self.url:
             client = QdrantClient(url=self.url, api_key=self.api_key, timeout=60)
-        elif self.location == ":memory:":
+        elif self.location == ":memory:" and self._backend_choice == "local":
+            self.backend = "local"
             client = QdrantClient(location=":memory:")
+        elif self.location == ":memory:":
+            self.backend = "edge"
+            self._temporary = tempfile.mkdtemp(prefix="clinimem-memory-")
+            client = self._open_edge(Path(self._temporary))
         else:
             folder = Path(self.location)
             if not self.create and not folder.exists():
@@ -188,24 +216,40 @@ class MemoryStore:
                     file=str(folder),
                     hint="load patients first with `clinimem ingest SOURCE --store DIR`, or pass --store",
                 )
+            old = local_mode_folder(folder)
+            self.backend = self._backend_choice or ("local" if old else "edge")
+            if self.backend == "edge" and old:
+                raise StoreError(
+                    "this folder holds a store of qdrant-client's local mode",
+                    file=str(folder),
+                    hint="copy it to the embedded engine with `clinimem store migrate OLD NEW`",
+                )
             folder.mkdir(parents=True, exist_ok=True)
-            try:
-                client = QdrantClient(path=str(folder))
-            except RuntimeError as err:
-                if "already accessed" in str(err):
-                    raise StoreLockedError(
-                        "the store is open in another process",
-                        file=str(folder),
-                        hint="embedded Qdrant locks its folder: stop the other clinimem process "
-                        "(UI, screen job), or run a Qdrant server and pass --qdrant-url",
-                    ) from err
-                raise
+            if self.backend == "edge":
+                client = self._open_edge(folder)
+            else:
+                if old:
+                    log.warning(
+                        "%s is a qdrant-client local-mode store: it loads every point when it opens; "
+                        "`clinimem store migrate` copies it to the embedded engine",
+                        folder,
+                    )
+                try:
+                    client = QdrantClient(path=str(folder))
+                except RuntimeError as err:
+                    if "already accessed" in str(err):
+                        raise StoreLockedError(
+                            "the store is open in another process",
+                            file=str(folder),
+                            hint="embedded Qdrant locks its folder: stop the other clinimem process "
+                            "(UI, screen job), or run a Qdrant server and pass --qdrant-url",
+                        ) from err
+                    raise
         try:
             self._ensure_collections(client)
         except Exception as err:  # qdrant raises different types locally and over HTTP
             raise StoreError(f"cannot prepare the collections: {err}", file=self.describe()) from err
         if self.is_local:
-            self._tune_local(client)
             # This process holds the folder's lock: any load record is from a process that died.
             self._client = client
             try:
@@ -217,6 +261,18 @@ class MemoryStore:
                 log.warning("could not settle an interrupted load: %s", err)
         return client
 
+    def _open_edge(self, folder: Path) -> Any:
+        from clinimem.memory.edge import EdgeClient
+
+        try:
+            return EdgeClient(folder)
+        except StoreError:
+            raise
+        except Exception as err:  # the engine's own errors are plain Exceptions with a message
+            if "WouldBlock" in str(err):
+                raise StoreLockedError("the store is open in another process", file=str(folder)) from err
+            raise StoreError(f"cannot open the embedded store: {err}", file=str(folder)) from err
+
     def _ensure_collections(self, client: Any) -> None:
         from qdrant_client import models
 
@@ -224,8 +280,9 @@ class MemoryStore:
         vectors = models.VectorParams(size=VECTOR_SIZE, distance=models.Distance.COSINE)
         if self.entries_collection not in existing:
             client.create_collection(self.entries_collection, vectors_config=vectors)
-            if not self.is_local:
-                # Local mode ignores payload indexes (and warns); a server uses them.
+            if self.backend != "local":
+                # The edge engine and a server filter through these indexes (a patient's search,
+                # screening by kind and code); qdrant-client's local mode ignores them (and warns).
                 for field, schema in (
                     ("patient_id", models.PayloadSchemaType.KEYWORD),
                     ("kind", models.PayloadSchemaType.KEYWORD),
@@ -242,30 +299,14 @@ class MemoryStore:
         if self.staging_collection not in existing:
             client.create_collection(self.staging_collection, vectors_config=vectors)
 
-    def _tune_local(self, client: Any) -> None:
-        """Let embedded Qdrant's sqlite commit without an fsync per point.
-
-        Local mode commits one transaction per point; with the default
-        synchronous=FULL that is one fsync each (about 750 points/s here). WAL with
-        synchronous=NORMAL stays crash-safe for the file (a crash may lose the
-        last writes, which a re-run of the idempotent ingest restores) and writes
-        about 5x faster. Best effort: it reaches into qdrant-client's local internals.
-        """
-        try:
-            collections = client._client.collections
-        except AttributeError:
-            return
-        for collection in collections.values():
-            storage = getattr(getattr(collection, "storage", None), "storage", None)
-            if storage is not None:
-                storage.execute("PRAGMA journal_mode=WAL")
-                storage.execute("PRAGMA synchronous=NORMAL")
-
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            if self._temporary is not None:
+                shutil.rmtree(self._temporary, ignore_errors=True)
+                self._temporary = None
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -425,8 +466,8 @@ class MemoryStore:
                 self.loads_collection, [(_load_point_id(r["patient_id"]), r) for r in changed]
             )
             self._staged.update(r["patient_id"] for r in changed)
-        self._write_entries(self.entries_collection, direct, plan.sources, vectors, bulk=True)
-        self._write_entries(self.staging_collection, staged, plan.sources, vectors, bulk=False)
+        self._write_entries(self.entries_collection, direct, plan.sources, vectors)
+        self._write_entries(self.staging_collection, staged, plan.sources, vectors)
         stats.entries_written = len(entries)
         stats.entries_deleted = len(deletes)
         return stats
@@ -475,6 +516,7 @@ class MemoryStore:
                 manifest["load"] = record["load"]
                 manifest["revision"] = int((old or {}).get("revision", 0)) + 1
                 manifest["entry_count"] = sum(len(r["e"]) for r in manifest["resources"].values())
+                manifest["resource_count"] = len(manifest["resources"])
                 manifests.append((patient_point_id(pid), manifest))
             final = _manifest_ids(record["manifest"])
             obsolete.update(set(record["previous"]) - final)
@@ -485,8 +527,7 @@ class MemoryStore:
             self._cache.pop(pid, None)
         self._copy_staged(sorted(copy))
         if obsolete:
-            with self._one_commit(self.entries_collection):
-                self._delete_ids(self.entries_collection, sorted(obsolete))
+            self._delete_ids(self.entries_collection, sorted(obsolete))
         if staged:
             self._delete_ids(self.staging_collection, sorted(staged))
         self._delete_ids(self.loads_collection, [_load_point_id(pid) for pid in pids])
@@ -507,8 +548,7 @@ class MemoryStore:
             written.update(_manifest_ids(record["manifest"]) - set(record["previous"]))
             staged.update(record["staged"])
         if written:
-            with self._one_commit(self.entries_collection):
-                self._delete_ids(self.entries_collection, sorted(written))
+            self._delete_ids(self.entries_collection, sorted(written))
         if staged:
             self._delete_ids(self.staging_collection, sorted(staged))
         self._delete_ids(self.loads_collection, [_load_point_id(r["patient_id"]) for r in undo])
@@ -566,24 +606,24 @@ class MemoryStore:
         """Staged contents over the published entries they replace (the same point ids)."""
         from qdrant_client import models
 
-        with self._one_commit(self.entries_collection):
-            for start in range(0, len(ids), _UPSERT_BATCH):
-                points = self.client.retrieve(
-                    self.staging_collection,
-                    ids=list(ids[start : start + _UPSERT_BATCH]),
-                    with_payload=True,
-                    with_vectors=True,
+        for start in range(0, len(ids), _UPSERT_BATCH):
+            points = self.client.retrieve(
+                self.staging_collection,
+                ids=list(ids[start : start + _UPSERT_BATCH]),
+                with_payload=True,
+                with_vectors=True,
+            )
+            if points:
+                self.client.upsert(
+                    self.entries_collection,
+                    models.Batch(
+                        ids=[p.id for p in points],
+                        vectors=[list(p.vector) for p in points],
+                        payloads=[p.payload for p in points],
+                    ),
+                    wait=True,
                 )
-                if points:
-                    self.client.upsert(
-                        self.entries_collection,
-                        models.Batch(
-                            ids=[p.id for p in points],
-                            vectors=[list(p.vector) for p in points],
-                            payloads=[p.payload for p in points],
-                        ),
-                        wait=True,
-                    )
+
 
     def _write_entries(
         self,
@@ -591,8 +631,6 @@ class MemoryStore:
         entries: list[MemoryEntry],
         sources: Mapping[str, str | dict[str, Any]],
         vectors: Mapping[str, np.ndarray] | ConceptVectors,
-        *,
-        bulk: bool,
     ) -> None:
         """Upsert entries, each with its concept's vector (and its resource's JSON on the first)."""
         from qdrant_client import models
@@ -606,59 +644,17 @@ class MemoryStore:
             if entry.concept not in as_lists:
                 as_lists[entry.concept] = np.asarray(vectors[entry.concept], dtype=np.float32).tolist()
         payloads = [_payload(e, sources.get(e.entry_id)) for e in entries]
-        left: Sequence[int] = range(len(entries))  # positions the public upsert writes
-        if bulk and self.is_local and self.bulk_insert:
-            # Embedded mode: the new points in one go, in one sqlite transaction of their
-            # own; the public upsert takes the rest (points already stored).
-            rest = insert_new_points(
-                self.client,
+        for start in range(0, len(entries), _UPSERT_BATCH):
+            chunk = entries[start : start + _UPSERT_BATCH]
+            self.client.upsert(
                 collection,
-                [e.entry_id for e in entries],
-                [as_lists[e.concept] for e in entries],
-                payloads,
+                models.Batch(
+                    ids=[e.entry_id for e in chunk],
+                    vectors=[as_lists[e.concept] for e in chunk],
+                    payloads=payloads[start : start + _UPSERT_BATCH],
+                ),
+                wait=True,
             )
-            if rest is not None:
-                left = rest
-        with self._one_commit(collection):
-            for start in range(0, len(left), _UPSERT_BATCH):
-                chunk = left[start : start + _UPSERT_BATCH]
-                self.client.upsert(
-                    collection,
-                    models.Batch(
-                        ids=[entries[i].entry_id for i in chunk],
-                        vectors=[as_lists[entries[i].concept] for i in chunk],
-                        payloads=[payloads[i] for i in chunk],
-                    ),
-                    wait=True,
-                )
-
-    @contextmanager
-    def _one_commit(self, collection: str) -> Iterator[None]:
-        """In embedded mode, commit a collection's sqlite file once for the block, not once per point.
-
-        qdrant-client's local mode wraps every point it persists in its own
-        transaction; those commits were a third of the write time. Within the
-        block its connection is handed over behind a proxy whose ``with`` does not
-        commit; the block's end commits once (also after an error, so the file
-        keeps what memory holds, as per-point commits did). Best effort: it reaches
-        into qdrant-client internals and does nothing when they look different.
-        """
-        persistence = connection = None
-        if self.is_local:
-            try:
-                persistence = self.client._client.collections[collection].storage
-                connection = persistence.storage
-            except (AttributeError, KeyError):
-                persistence = None
-        if persistence is None or not isinstance(connection, sqlite3.Connection):
-            yield
-            return
-        persistence.storage = _CommitLater(connection)
-        try:
-            yield
-        finally:
-            persistence.storage = connection
-            connection.commit()
 
     def _read_patient_points(self, patient_ids: list[str]) -> dict[str, dict[str, Any]]:
         points = self.client.retrieve(
@@ -671,14 +667,21 @@ class MemoryStore:
     def patients(self) -> list[PatientSummary]:
         """Every patient in the memory, sorted by name then id."""
         summaries = []
+        older: list[str] = []  # manifests published before they counted their resources
         offset = None
         while True:
             points, offset = self.client.scroll(
-                self.patients_collection, limit=256, offset=offset, with_payload=True
+                self.patients_collection, limit=1024, offset=offset, with_payload=_SUMMARY_FIELDS
             )
-            summaries.extend(_summary(p.payload) for p in points)
+            for point in points:
+                if "resource_count" in point.payload:
+                    summaries.append(_summary(point.payload))
+                else:
+                    older.append(point.payload["patient_id"])
             if offset is None:
                 break
+        if older:
+            summaries.extend(_summary(p) for p in self._read_patient_points(older).values())
         return sorted(summaries, key=lambda s: ((s.name or "~").lower(), s.patient_id))
 
     def patient(self, patient_id: str) -> PatientSummary | None:
@@ -823,22 +826,6 @@ def close_shared_stores() -> None:
         store.close()
 
 
-class _CommitLater:
-    """A sqlite connection whose ``with`` block does not commit (see ``MemoryStore._one_commit``)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self._connection
-
-    def __exit__(self, *exc: object) -> bool:
-        return False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-
 class _Plan:
     """What a batch does to the patients' next manifests: entries to write, to delete, and sources."""
 
@@ -887,6 +874,7 @@ class _Plan:
             changed = True
         if changed:
             point["entry_count"] = sum(len(r["e"]) for r in resources.values())
+            point["resource_count"] = len(resources)
         return changed
 
 
@@ -942,5 +930,5 @@ def _summary(payload: dict[str, Any]) -> PatientSummary:
         gender=payload.get("gender"),
         birth_date=payload.get("birth_date"),
         entries=int(payload.get("entry_count", 0)),
-        resources=len(payload.get("resources") or {}),
+        resources=int(payload.get("resource_count", len(payload.get("resources") or {}))),
     )
