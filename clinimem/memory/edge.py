@@ -172,7 +172,9 @@ class EdgeClient:
             shutil.rmtree(self.folder / "shards" / collection_name)
             return True
 
-    def create_payload_index(self, collection_name: str, field_name: str, field_schema: Any, **_: Any) -> None:
+    def create_payload_index(
+        self, collection_name: str, field_name: str, field_schema: Any, **_: Any
+    ) -> None:
         schema = _SCHEMAS[qmodels.PayloadSchemaType(field_schema)]
         collection = self._get(collection_name)
         with collection.lock:

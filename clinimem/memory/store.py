@@ -146,8 +146,13 @@ class MemoryStore:
             raise StoreError("give a store folder or a Qdrant URL, not both")
         self.url = url
         self.location = None if url else str(location or DEFAULT_STORE)
-        self._backend_choice = backend
-        self.backend: Backend | None = "server" if url else None  # embedded: decided when opened
+        self.backend: Backend
+        if url:
+            self.backend = "server"
+        elif backend is not None:
+            self.backend = backend
+        else:  # what the folder holds decides; a new folder is an edge store
+            self.backend = "local" if local_mode_folder(Path(self.location)) else "edge"
         self._temporary: str | None = None  # the folder of a ``:memory:`` edge store
         self.api_key = api_key
         self.prefix = prefix
@@ -201,11 +206,9 @@ class MemoryStore:
 
         if self.url:
             client = QdrantClient(url=self.url, api_key=self.api_key, timeout=60)
-        elif self.location == ":memory:" and self._backend_choice == "local":
-            self.backend = "local"
+        elif self.location == ":memory:" and self.backend == "local":
             client = QdrantClient(location=":memory:")
         elif self.location == ":memory:":
-            self.backend = "edge"
             self._temporary = tempfile.mkdtemp(prefix="clinimem-memory-")
             client = self._open_edge(Path(self._temporary))
         else:
@@ -217,7 +220,6 @@ class MemoryStore:
                     hint="load patients first with `clinimem ingest SOURCE --store DIR`, or pass --store",
                 )
             old = local_mode_folder(folder)
-            self.backend = self._backend_choice or ("local" if old else "edge")
             if self.backend == "edge" and old:
                 raise StoreError(
                     "this folder holds a store of qdrant-client's local mode",
