@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: the sample data and one loaded memory store per session.
 
+The data comes from ``tests/data`` in the repository (nothing outside it is read).
 Loading the 23 Synthea bundles (embedding their concepts with MiniLM and
 writing ~6,000 points into embedded Qdrant) takes ~20 s, so it happens once
 per session, into a temporary store that the memory, connector and command
@@ -14,31 +15,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from testdata import BABI, OTHER_VERSIONS, SYNTHEA, SYNTHEA_COUNT, unpack
 
 # No telemetry from test runs either: a test module may import haystack or gradio before clinimem.
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-SYNTHEA_DIR = Path(os.environ.get("CLINIMEM_SYNTHEA_DIR") or DATA_DIR / "synthea-r4")
-OTHER_VERSIONS_DIR = SYNTHEA_DIR.parent / "other-versions"
+
+@pytest.fixture(scope="session")
+def test_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tests/data`` unpacked once per session (see ``tests/testdata.py``); tests must not change it."""
+    return unpack(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")
-def synthea_dir() -> Path:
-    """The 23 Synthea R4 transaction bundles (tests may read /work/shared; the product never does)."""
-    if not SYNTHEA_DIR.is_dir() or not any(SYNTHEA_DIR.glob("*.json")):
-        pytest.skip(f"Synthea sample bundles not found at {SYNTHEA_DIR}")
-    return SYNTHEA_DIR
+def synthea_dir(test_data: Path) -> Path:
+    """The 23 Synthea R4 transaction bundles of ``tests/data/synthea-r4``."""
+    folder = test_data / SYNTHEA
+    assert len(list(folder.glob("*.json"))) == SYNTHEA_COUNT, folder
+    return folder
 
 
 @pytest.fixture(scope="session")
-def other_versions_dir(synthea_dir: Path) -> Path:
+def other_versions_dir(test_data: Path) -> Path:
     """The STU3 and DSTU2 Synthea bundles that must be refused."""
-    if not (OTHER_VERSIONS_DIR / "stu3_patient_bundle.json").exists():
-        pytest.skip(f"other-version bundles not found at {OTHER_VERSIONS_DIR}")
-    return OTHER_VERSIONS_DIR
+    return test_data / OTHER_VERSIONS
+
+
+@pytest.fixture(scope="session")
+def babi_dir(test_data: Path) -> Path:
+    """The bAbI English 1k files of tasks 1 and 2 (train and test)."""
+    return test_data / BABI
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -18,20 +17,10 @@ from clinimem.cli import _resolve_alias
 
 pytest.importorskip("torch")
 
-BABI_DIR = Path(
-    os.environ.get("CLINIMEM_BABI_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "babi" / "en"
-)
 ROW = re.compile(r"^\| (\d+) [a-z-]+ \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$")
 
 
-@pytest.fixture(scope="module")
-def babi_dir() -> Path:
-    if not (BABI_DIR / "qa1_single-supporting-fact_train.txt").is_file():
-        pytest.skip(f"bAbI English 1k tasks not found at {BABI_DIR}")
-    return BABI_DIR
-
-
+@pytest.mark.slow  # trains two memory networks in a separate process
 def test_eval_babi_runs_the_babi_sweep_and_writes_its_table(babi_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "babi"
     # Two tasks, one model for both, 1 and 2 hops, one epoch: about 10 s on one core.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,19 +13,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fhir_server import FhirTestServer  # noqa: E402
-
-SYNTHEA_DIR = Path(
-    os.environ.get("CLINIMEM_SYNTHEA_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "synthea-r4"
-)
-
-
-@pytest.fixture(scope="session")
-def synthea_dir() -> Path:
-    """The 23 Synthea R4 transaction bundles (tests may read /work/shared; the product never does)."""
-    if not SYNTHEA_DIR.is_dir() or not any(SYNTHEA_DIR.glob("*.json")):
-        pytest.skip(f"Synthea sample bundles not found at {SYNTHEA_DIR}")
-    return SYNTHEA_DIR
 
 
 @pytest.fixture(scope="session")

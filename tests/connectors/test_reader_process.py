@@ -118,6 +118,7 @@ def test_a_reader_process_that_dies_is_an_error_not_a_hang(synthea_dir: Path) ->
     assert shared_reader() is not reader
 
 
+@pytest.mark.slow  # a fresh interpreter loads a bundle end to end
 def test_a_script_without_a_main_guard_can_load_through_the_reader(synthea_dir: Path, tmp_path: Path) -> None:
     """The reader is a new interpreter running only clinimem: the caller's script is not re-run."""
     script = tmp_path / "no_guard.py"

@@ -386,7 +386,7 @@ def check_against_model(value: Any, type_name: str, where: str, problems: list[s
 
 
 def test_objects_match_the_kubernetes_api_fields() -> None:
-    pytest.importorskip("kubernetes", reason="the kubernetes client is not installed")
+    pytest.importorskip("kubernetes", reason="the kubernetes client is not installed: pip install kubernetes")
     problems: list[str] = []
     for path, doc in k8s_documents():
         where = f"{path.name}:{doc['kind']}/{doc['metadata']['name']}"
@@ -418,7 +418,9 @@ def test_objects_match_the_kubernetes_api_fields() -> None:
 def test_kustomize_builds_the_folder() -> None:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed")
+        pytest.skip(
+            "kubectl is not installed: see https://kubernetes.io/docs/tasks/tools/ (or apt-get install kubectl)"
+        )
     built = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
@@ -438,7 +440,9 @@ def compose() -> dict[str, Any]:
 
 
 def test_compose_matches_the_compose_specification() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = pytest.importorskip(
+        "jsonschema", reason="jsonschema is not installed: pip install jsonschema"
+    )
     schema = json.loads((SCHEMAS / "compose-spec.json").read_text())
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(compose())]
@@ -484,7 +488,9 @@ def compose_command() -> list[str] | None:
 def test_docker_compose_config_parses_the_file() -> None:
     command = compose_command()
     if command is None:
-        pytest.skip("neither `docker compose` nor `docker-compose` is installed")
+        pytest.skip(
+            "neither `docker compose` nor `docker-compose` is installed: install Docker with its compose plugin"
+        )
     env = {
         **os.environ,
         "CLINIMEM_QDRANT_API_KEY": "test-key-not-a-secret",

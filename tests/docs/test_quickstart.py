@@ -245,6 +245,7 @@ def image_context(fresh: FreshEnv) -> Path:
     return app
 
 
+@pytest.mark.slow
 def test_dockerfile_install_steps_in_a_fresh_venv(fresh: FreshEnv) -> None:
     instructions = read()
     app = image_context(fresh)
@@ -267,6 +268,7 @@ def test_dockerfile_install_steps_in_a_fresh_venv(fresh: FreshEnv) -> None:
     fresh.done.add("docker")
 
 
+@pytest.mark.slow
 def test_command_line_flow_on_the_installed_wheel(fresh: FreshEnv) -> None:
     if "docker" not in fresh.done:
         pytest.skip("the Dockerfile replay failed")
@@ -306,6 +308,7 @@ def test_command_line_flow_on_the_installed_wheel(fresh: FreshEnv) -> None:
         assert re.fullmatch(r"[A-Za-z]+/[^/]+", citation["resource"])
 
 
+@pytest.mark.slow
 def test_readme_quick_start_literally(fresh: FreshEnv) -> None:
     ran = fresh.run_markdown(REPO / "README.md", step="readme")
     lines = [c.line for c in ran]
@@ -317,6 +320,7 @@ def test_readme_quick_start_literally(fresh: FreshEnv) -> None:
     fresh.done.add("readme")
 
 
+@pytest.mark.slow
 def test_every_tutorial_command_runs(fresh: FreshEnv) -> None:
     if "readme" not in fresh.done:
         pytest.skip("the README's install failed")

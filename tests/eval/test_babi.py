@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,18 +10,6 @@ torch = pytest.importorskip("torch")
 
 from clinimem_eval.babi.reader import Sample, load_task, parse_lines  # noqa: E402
 from clinimem_eval.babi.train import TrainConfig, train  # noqa: E402
-
-BABI_DIR = Path(
-    os.environ.get("CLINIMEM_BABI_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "babi" / "en"
-)
-
-
-@pytest.fixture(scope="module")
-def babi_dir() -> Path:
-    if not (BABI_DIR / "qa1_single-supporting-fact_train.txt").is_file():
-        pytest.skip(f"bAbI English 1k tasks not found at {BABI_DIR}")
-    return BABI_DIR
 
 
 def test_reader_parses_story_question_answer_and_supporting_facts(babi_dir: Path) -> None:

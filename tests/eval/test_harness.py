@@ -12,6 +12,8 @@ from clinimem_eval.questions import read_jsonl
 
 from clinimem.cli import main
 
+pytestmark = pytest.mark.slow  # the whole harness on real and synthetic patients
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, synthea_dir):

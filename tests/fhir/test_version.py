@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,13 @@ import pytest
 from clinimem.fhir.resource import Origin
 from clinimem.fhir.version import detect_version, version_evidence, version_reject
 
-DATA = Path(os.environ.get("CLINIMEM_DATA_DIR") or Path(__file__).resolve().parents[3] / "shared" / "data")
+
+def _load(test_data: Path, relative: str) -> dict:
+    return json.loads((test_data / relative).read_bytes())
 
 
-def _load(relative: str) -> dict:
-    path = DATA / relative
-    if not path.exists():
-        pytest.skip(f"sample data not found at {path}")
-    return json.loads(path.read_bytes())
-
-
-def test_synthea_r4_bundles_are_never_taken_for_another_version() -> None:
-    files = sorted((DATA / "synthea-r4").glob("*.json"))
-    if not files:
-        pytest.skip("Synthea sample bundles not found")
+def test_synthea_r4_bundles_are_never_taken_for_another_version(synthea_dir: Path) -> None:
+    files = sorted(synthea_dir.glob("*.json"))
     assert len(files) == 23
     for path in files:
         bundle = json.loads(path.read_bytes())
@@ -40,9 +32,9 @@ def test_synthea_r4_bundles_are_never_taken_for_another_version() -> None:
     ],
 )
 def test_old_bundles_are_refused_whole_with_the_version_named(
-    relative: str, version: str, release: str
+    test_data: Path, relative: str, version: str, release: str
 ) -> None:
-    bundle = _load(relative)
+    bundle = _load(test_data, relative)
     assert detect_version(bundle) == version
     reject = version_reject(bundle, Origin(relative))
     assert reject is not None
@@ -53,8 +45,8 @@ def test_old_bundles_are_refused_whole_with_the_version_named(
     assert "Convert the export to R4" in reject.reason
 
 
-def test_evidence_names_the_marker_and_the_resource() -> None:
-    bundle = _load("other-versions/dstu2_patient_bundle.json")
+def test_evidence_names_the_marker_and_the_resource(test_data: Path) -> None:
+    bundle = _load(test_data, "other-versions/dstu2_patient_bundle.json")
     evidence = version_evidence(bundle)
     assert evidence is not None
     assert evidence.version == "DSTU2"

@@ -18,7 +18,10 @@ import pytest
 from conftest import Cohort
 from test_resume import CRITERIA, rows_in, screen
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+pytestmark = [
+    pytest.mark.slow,  # kills real screen processes and waits for their workers
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+]
 
 GONE_WITHIN_S = 5.0
 

@@ -11,7 +11,9 @@ from conftest import NEAREST, Cohort
 
 from clinimem.screen import ScreenJob, load_criteria, run_job
 
-pytest.importorskip("ray")
+pytest.importorskip("ray", reason="ray is not installed: pip install -e '.[dev]' installs it")
+
+pytestmark = pytest.mark.slow  # a local Ray cluster of real processes
 
 CRITERIA = """
 criteria:

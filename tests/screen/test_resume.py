@@ -15,6 +15,8 @@ from conftest import HERE, NEAREST, NEAREST_TARGET, Cohort
 from clinimem.memory.store import close_shared_stores
 from clinimem.screen import ScreenJob, load_criteria, run_job
 
+pytestmark = pytest.mark.slow  # kills and resumes real screen processes
+
 # The CLI in a fresh process, with the test answering system registered.
 LAUNCH = (
     "import sys; sys.path.insert(0, {here!r});"

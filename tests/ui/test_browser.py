@@ -10,6 +10,7 @@ import pytest
 PATIENT = "Patria Schimmel"  # a sample patient with diabetes on metformin
 
 pytestmark = [
+    pytest.mark.slow,  # a real browser against a served page
     pytest.mark.timeout(300),
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),

@@ -25,6 +25,7 @@ from test_api import SlowAnswers
 from test_browser import ask
 
 pytestmark = [
+    pytest.mark.slow,  # a real browser against a served page
     pytest.mark.timeout(900),
     pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting'"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
