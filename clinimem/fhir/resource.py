@@ -41,6 +41,9 @@ class SourcedResource:
     data: dict[str, Any] = field(repr=False, compare=False)
     origin: Origin
     fhir_version: str = "4.0.1"
+    # What was fixed or doubted on the way in (codes normalised, implausible values):
+    # Rejects with severity "warning"; the resource itself is loaded.
+    warnings: tuple[Reject, ...] = field(default=(), compare=False)
 
     @property
     def ref(self) -> str:
@@ -59,7 +62,14 @@ class Reject:
     ``code`` is one of: ``unreadable`` (file or line could not be read or parsed),
     ``fhir-version`` (not R4/R4B), ``unknown-type``, ``fhir-invalid`` (failed
     validation), ``no-patient`` (a clinical resource not tied to a patient),
-    ``out-of-scope`` (a valid resource that is not a clinical fact, e.g. Claim).
+    ``out-of-scope`` (a valid resource that is not a clinical fact, e.g. Claim),
+    ``duplicate`` (a second copy of a resource in one load), ``implausible``
+    (valid FHIR whose content cannot be right: a height in kg, a date in the future),
+    ``unknown-patient`` (quarantined: its patient is neither in the load nor in the memory).
+
+    ``severity`` is ``error`` for a resource that was not loaded, ``warning`` for
+    a remark on one that was (code ``normalised`` or ``implausible``): warnings are
+    listed in the rejects report but not counted as rejected.
     """
 
     origin: Origin
@@ -68,6 +78,7 @@ class Reject:
     resource_type: str | None = None
     resource_id: str | None = None
     path: str | None = None
+    severity: str = "error"
 
     @property
     def ref(self) -> str | None:
@@ -84,5 +95,6 @@ class Reject:
             "resource_id": self.resource_id,
             "path": self.path,
             "code": self.code,
+            "severity": self.severity,
             "reason": self.reason,
         }

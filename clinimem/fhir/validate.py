@@ -36,17 +36,27 @@ model): the mappers read dicts, and dumping a model back would cost as much agai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from clinimem.fhir.plausibility import check_plausibility
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
-from clinimem.fhir.version import MODELS_PACKAGE, version_reject
+from clinimem.fhir.valuesets import CodeProblem, check_codes
+from clinimem.fhir.version import (
+    MODELS_PACKAGE,
+    R4_ONLY_TYPES,
+    other_version_of_element,
+    type_version,
+    version_reject,
+)
 
 # Billing and coverage types: large, costly to validate, never read by the memory.
 BILLING_TYPES = frozenset({"Claim", "ClaimResponse", "ExplanationOfBenefit", "Coverage"})
@@ -64,6 +74,8 @@ BUNDLE_TYPES = frozenset(
         "batch-response",
     }
 )
+
+MAX_LISTED_ERRORS = 20  # errors listed in one reject's reason (the count names the rest)
 
 _UNKNOWN = object()
 _model_classes: dict[str, Any] = {}
@@ -165,13 +177,27 @@ def _where(origin: Origin, ref: str | None) -> str:
     return f"{ref} in {origin}" if ref else str(origin)
 
 
-def _invalid(origin: Origin, rtype: str | None, rid: str | None, path: str, problem: str) -> Reject:
+def _invalid(
+    origin: Origin,
+    rtype: str | None,
+    rid: str | None,
+    path: str,
+    problem: str,
+    *,
+    located: bool = False,
+    code: str = "fhir-invalid",
+) -> Reject:
+    """A reject naming the file, ``Type/id``, the JSON path and what to do.
+
+    ``located``: ``problem`` names its path(s) already (a list of errors).
+    """
     ref = f"{rtype}/{rid}" if rtype and rid else rtype
+    where = problem if located else f"{problem} at {path}"
     return Reject(
         origin=origin,
-        code="fhir-invalid",
+        code=code,
         reason=(
-            f"{_where(origin, ref)}: {problem} at {path}. Fix this element in the source export "
+            f"{_where(origin, ref)}: {where}. Fix this element in the source export "
             "(or remove the resource); the rest of the file still loads."
         ),
         resource_type=rtype,
@@ -180,23 +206,39 @@ def _invalid(origin: Origin, rtype: str | None, rid: str | None, path: str, prob
     )
 
 
-def _first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(first.get("loc") or ())
-    msg = str(first.get("msg", "invalid value")).replace("Value error, ", "")
-    if first.get("type") == "json_invalid":
+def _error_message(error: Any, rtype: str | None = None) -> str:
+    loc = tuple(error.get("loc") or ())
+    msg = str(error.get("msg", "invalid value")).replace("Value error, ", "")
+    if error.get("type") == "json_invalid":
         # fhir.resources parses a string given for an object as JSON: say what was wrong instead.
         msg = "expected an object, got a string"
-    elif first.get("type") == "extra_forbidden":
+    elif error.get("type") == "extra_forbidden":
         msg = "element not defined in FHIR R4"
-    value = first.get("input")
+        if rtype and len(loc) == 1 and isinstance(loc[0], str):
+            other = other_version_of_element(rtype, loc[0])
+            if other:
+                msg = f"element not defined in FHIR R4 (it is a FHIR {other} element of {rtype})"
+    value = error.get("input")
     if value is not None and not isinstance(value, (dict, list)) and loc:
         msg = f"{msg} (got {_short(value)})"
-    more = len(errors) - 1
-    if more:
-        msg = f"{msg}; {more} more error{'s' if more > 1 else ''} in this resource"
-    return loc, msg
+    return msg
+
+
+def _all_errors(exc: ValidationError, base: str, rtype: str | None = None) -> tuple[str, str]:
+    """(path of the first error, every error as "problem at path; ...")."""
+    errors = exc.errors(include_url=False)
+    parts = [f"{_error_message(e, rtype)} at {_loc_path(base, tuple(e.get('loc') or ()))}" for e in errors]
+    first = _loc_path(base, tuple(errors[0].get("loc") or ())) if errors else base
+    if len(parts) > MAX_LISTED_ERRORS:
+        parts = [*parts[:MAX_LISTED_ERRORS], f"and {len(parts) - MAX_LISTED_ERRORS} more"]
+    prefix = f"{len(errors)} errors: " if len(errors) > 1 else ""
+    return first, prefix + "; ".join(parts)
+
+
+def _first_error(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """(loc, message) of the first error (kept for callers that show one line)."""
+    errors = exc.errors(include_url=False)
+    return tuple(errors[0].get("loc") or ()), _error_message(errors[0])
 
 
 def check_resource(
@@ -207,13 +249,18 @@ def check_resource(
     full_url: str | None = None,
     policy: ValidationPolicy = DEFAULT_POLICY,
 ) -> SourcedResource | Reject:
-    """Validate one resource dict with its R4B model; resolve its local references.
+    """Validate one resource dict with its R4B model, its required codes and its plausibility.
+
+    Never raises: whatever goes wrong with one resource becomes its Reject.
 
     ``refs`` maps bundle fullUrls (``urn:uuid:…``) to ``Type/id``; every
     ``reference`` found anywhere in the resource that is a key of ``refs`` is
     rewritten. A resource without ``id`` takes it from ``full_url`` when that is
-    a ``urn:uuid:``; otherwise it is rejected. The version is not checked here
-    (see :func:`iter_payload`).
+    a ``urn:uuid:``, else a deterministic id made from its origin and content
+    (with a warning). Codes outside their required value set are normalised
+    (case: a warning) or reject the resource (:mod:`clinimem.fhir.valuesets`);
+    implausible content does the same (:mod:`clinimem.fhir.plausibility`).
+    The version is not checked here (see :func:`iter_payload`).
 
     Example::
 
@@ -221,29 +268,154 @@ def check_resource(
         >>> r.ref
         'Patient/p1'
     """
+    try:
+        return _check_resource(data, origin, refs=refs, full_url=full_url, policy=policy)
+    except Exception as exc:  # a model or check that breaks on odd input: this resource only
+        rtype = data.get("resourceType") if isinstance(data, dict) else None
+        rid = data.get("id") if isinstance(data, dict) else None
+        return _invalid(
+            origin,
+            rtype if isinstance(rtype, str) else None,
+            rid if isinstance(rid, str) else None,
+            origin.json_path,
+            f"could not be validated ({type(exc).__name__}: {_short(str(exc))})",
+        )
+
+
+def _warning(origin: Origin, rtype: str, rid: str, path: str, code: str, message: str) -> Reject:
+    return Reject(
+        origin=origin,
+        code=code,
+        reason=f"{_where(origin, f'{rtype}/{rid}')}: {message} at {path}; loaded.",
+        resource_type=rtype,
+        resource_id=rid,
+        path=path,
+        severity="warning",
+    )
+
+
+def id_from_full_url(full_url: str, resource_type: str) -> str | None:
+    """The id a fullUrl gives a resource without one: a ``urn:uuid:``, or ``…/Type/id`` of its own type."""
+    if full_url.startswith("urn:uuid:"):
+        return full_url[len("urn:uuid:") :] or None
+    parts = full_url.split("?")[0].split("/_history")[0].rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == resource_type and parts[-1]:
+        return parts[-1]
+    return None
+
+
+def derived_id(data: dict[str, Any], origin: Origin) -> str:
+    """A deterministic id for a resource that has none: from its file name, place and content."""
+    place = f"{Path(origin.source).name}|{origin.line}|{origin.entry}"
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "cm-" + hashlib.blake2b(f"{place}|{body}".encode(), digest_size=12).hexdigest()
+
+
+def _check_contained(data: dict[str, Any], origin: Origin, rtype: str, rid: str) -> Reject | None:
+    """A Reject for a contained resource the R4B models cannot take (they raise on an unknown type)."""
+    contained = data.get("contained")
+    if contained is None:
+        return None
+    base = origin.json_path
+    if not isinstance(contained, list):
+        return _invalid(origin, rtype, rid, f"{base}.contained", "contained is not a list")
+    for i, item in enumerate(contained):
+        path = f"{base}.contained[{i}]"
+        if not isinstance(item, dict):
+            return _invalid(origin, rtype, rid, path, "a contained resource is not an object")
+        ctype = item.get("resourceType")
+        if not isinstance(ctype, str) or not ctype:
+            return _invalid(
+                origin, rtype, rid, f"{path}.resourceType", "contained resource has no resourceType"
+            )
+        if model_class(ctype) is not None:
+            continue
+        version = type_version(ctype)
+        if version is not None:
+            return _invalid(
+                origin,
+                rtype,
+                rid,
+                f"{path}.resourceType",
+                f"contained {ctype} is a FHIR {version} resource type, not R4: this resource is {version} "
+                "data; convert the export to R4",
+                code="fhir-version",
+            )
+        return _invalid(
+            origin,
+            rtype,
+            rid,
+            f"{path}.resourceType",
+            f"contained resourceType {ctype!r} is not a FHIR R4 resource type (misspelt?)",
+            code="unknown-type",
+        )
+    return None
+
+
+def _check_resource(
+    data: dict[str, Any],
+    origin: Origin,
+    *,
+    refs: dict[str, str] | None,
+    full_url: str | None,
+    policy: ValidationPolicy,
+) -> SourcedResource | Reject:
     base = origin.json_path
     if not isinstance(data, dict):
         return _invalid(origin, None, None, base, f"expected a resource object, got {type(data).__name__}")
     rtype = data.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
         return _invalid(origin, None, None, f"{base}.resourceType", "no resourceType")
+    warnings: list[Reject] = []
     rid = data.get("id")
-    if rid is None and full_url and full_url.startswith("urn:uuid:"):
-        rid = full_url[len("urn:uuid:") :]
-        data = {**data, "id": rid}
+    if rid is None and full_url:
+        rid = id_from_full_url(full_url, rtype)
+        if rid is not None:
+            data = {**data, "id": rid}
     if rid is not None and not isinstance(rid, str):
         return _invalid(origin, rtype, None, f"{base}.id", f"id must be a string, got {_short(rid)}")
     if not rid:
-        return _invalid(origin, rtype, None, f"{base}.id", "no id (and no urn:uuid: fullUrl to take it from)")
+        rid = derived_id(data, origin)
+        data = {**data, "id": rid}
+        warnings.append(
+            _warning(
+                origin,
+                rtype,
+                rid,
+                f"{base}.id",
+                "id-assigned",
+                f"the resource has no id; it was given the id {rid!r}, derived from its file, place and "
+                "content (give it an id in the source to keep it stable when the file moves)",
+            )
+        )
 
     cls = model_class(rtype)
     if cls is None:
+        if rtype in R4_ONLY_TYPES:
+            return Reject(
+                origin=origin,
+                code="out-of-scope",
+                reason=(
+                    f"{_where(origin, f'{rtype}/{rid}')}: {rtype} is a FHIR R4 (4.0.1) resource type that "
+                    f"R4B removed; clinimem reads with {MODELS_PACKAGE} and does not read it "
+                    "(a product or substance definition, not a patient fact). Nothing to do."
+                ),
+                resource_type=rtype,
+                resource_id=rid,
+                path=f"{base}.resourceType",
+            )
+        version = type_version(rtype)
+        hint = (
+            f"it is a FHIR {version} type: export this data as R4"
+            if version
+            else "check the spelling, or export this data as R4"
+        )
         return Reject(
             origin=origin,
             code="unknown-type",
             reason=(
                 f"{_where(origin, f'{rtype}/{rid}')}: {rtype!r} is not a FHIR R4 resource type "
-                f"(checked against {MODELS_PACKAGE}). Check the spelling, or export this data as R4."
+                f"(checked against {MODELS_PACKAGE}); {hint}."
             ),
             resource_type=rtype,
             resource_id=rid,
@@ -251,11 +423,14 @@ def check_resource(
         )
 
     if policy.is_full(rtype):
+        contained = _check_contained(data, origin, rtype, rid)
+        if contained is not None:
+            return contained
         try:
             cls.model_validate(data)
         except ValidationError as exc:
-            loc, problem = _first_error(exc)
-            return _invalid(origin, rtype, rid, _loc_path(base, loc), problem)
+            path, problems = _all_errors(exc, base, rtype)
+            return _invalid(origin, rtype, rid, path, problems, located=True)
     else:
         unknown = sorted(k for k in data if k not in _known_elements(rtype, cls) and not k.startswith("_"))
         if unknown:
@@ -263,9 +438,44 @@ def check_resource(
         if len(rid) > 64:
             return _invalid(origin, rtype, rid, f"{base}.id", "id longer than 64 characters")
 
+    data, code_problems = check_codes(data)
+    rejected = _problems_reject(
+        origin, rtype, rid, base, code_problems, "fhir-invalid", "normalised", warnings
+    )
+    if rejected is not None:
+        return rejected
+    rejected = _problems_reject(
+        origin, rtype, rid, base, check_plausibility(data), "implausible", "implausible", warnings
+    )
+    if rejected is not None:
+        return rejected
+
     if refs:
         data = resolve_references(data, refs)
-    return SourcedResource(resource_type=rtype, id=rid, data=data, origin=origin)
+    return SourcedResource(resource_type=rtype, id=rid, data=data, origin=origin, warnings=tuple(warnings))
+
+
+def _problems_reject(
+    origin: Origin,
+    rtype: str,
+    rid: str,
+    base: str,
+    problems: list[CodeProblem],
+    error_code: str,
+    warning_code: str,
+    warnings: list[Reject],
+) -> Reject | None:
+    """Errors among ``problems`` -> one Reject listing them all; warnings appended to ``warnings``."""
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        listed = "; ".join(f"{p.message} at {base}.{p.path}" for p in errors)
+        prefix = f"{len(errors)} errors: " if len(errors) > 1 else ""
+        return _invalid(
+            origin, rtype, rid, f"{base}.{errors[0].path}", prefix + listed, located=True, code=error_code
+        )
+    for problem in problems:
+        warnings.append(_warning(origin, rtype, rid, f"{base}.{problem.path}", warning_code, problem.message))
+    return None
 
 
 def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
@@ -322,22 +532,42 @@ def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
     )
 
 
-def _bundle_refs(entries: list[Any]) -> dict[str, str]:
-    """fullUrl -> ``Type/id`` for every entry whose resource has a type and an id (or a urn:uuid)."""
+def _entry_identity(entry: Any) -> tuple[str | None, str | None]:
+    """(fullUrl, ``Type/id``) of a bundle entry; the id may come from a urn:uuid fullUrl."""
+    if not isinstance(entry, dict):
+        return None, None
+    full_url = entry.get("fullUrl")
+    res = entry.get("resource")
+    if not isinstance(full_url, str) or not isinstance(res, dict):
+        return None, None
+    rtype, rid = res.get("resourceType"), res.get("id")
+    if rid is None and full_url.startswith("urn:uuid:"):
+        rid = full_url[len("urn:uuid:") :]
+    if isinstance(rtype, str) and isinstance(rid, str):
+        return full_url, f"{rtype}/{rid}"
+    return full_url, None
+
+
+def _bundle_refs(entries: list[Any]) -> tuple[dict[str, str], dict[int, tuple[int, str, str]]]:
+    """fullUrl -> ``Type/id`` for every entry whose resource has a type and an id (or a urn:uuid),
+    and the entries whose fullUrl an earlier entry of ANOTHER identity already used
+    (index -> (that earlier index, its ``Type/id``, the fullUrl)): references to such a
+    fullUrl would be ambiguous, so the later entries are not loaded.
+    """
     refs: dict[str, str] = {}
-    for entry in entries:
-        if not isinstance(entry, dict):
+    first: dict[str, int] = {}
+    clashes: dict[int, tuple[int, str, str]] = {}
+    for i, entry in enumerate(entries):
+        full_url, ref = _entry_identity(entry)
+        if full_url is None or ref is None:
             continue
-        full_url = entry.get("fullUrl")
-        res = entry.get("resource")
-        if not isinstance(full_url, str) or not isinstance(res, dict):
+        if full_url in refs:
+            if refs[full_url] != ref:
+                clashes[i] = (first[full_url], refs[full_url], full_url)
             continue
-        rtype, rid = res.get("resourceType"), res.get("id")
-        if rid is None and full_url.startswith("urn:uuid:"):
-            rid = full_url[len("urn:uuid:") :]
-        if isinstance(rtype, str) and isinstance(rid, str):
-            refs[full_url] = f"{rtype}/{rid}"
-    return refs
+        refs[full_url] = ref
+        first[full_url] = i
+    return refs, clashes
 
 
 def iter_payload(
@@ -386,9 +616,26 @@ def iter_payload(
     if not isinstance(entries, list):
         yield _invalid(Origin(source), "Bundle", None, "$.entry", "Bundle.entry is not a list")
         return
-    refs = _bundle_refs(entries)
+    refs, clashes = _bundle_refs(entries)
     for i, entry in enumerate(entries):
         origin = Origin(source, entry=i)
+        if i in clashes:
+            earlier, earlier_ref, full_url = clashes[i]
+            _, ref = _entry_identity(entry)
+            rtype, _, rid = (ref or "").partition("/")
+            yield Reject(
+                origin=origin,
+                code="duplicate",
+                reason=(
+                    f"{_where(origin, ref)}: its fullUrl {full_url} is also the fullUrl of {earlier_ref} at "
+                    f"$.entry[{earlier}]; references to it cannot tell the two apart, so only the first is "
+                    "loaded and this one is not. Give every entry its own fullUrl."
+                ),
+                resource_type=rtype or None,
+                resource_id=rid or None,
+                path=f"{origin.json_path}",
+            )
+            continue
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict):
             yield _entry_reject(origin, entry, bundle_type)

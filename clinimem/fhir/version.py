@@ -58,6 +58,31 @@ _TYPE_ONLY_IN = {
     "ArtifactAssessment": R5,
 }
 
+# Valid FHIR R4 (4.0.1) resource types that R4B dropped (product and substance
+# definitions, evidence syntheses): the R4B models cannot read them, but they are
+# not errors in an R4 export.
+R4_ONLY_TYPES = frozenset(
+    {
+        "EffectEvidenceSynthesis",
+        "MedicinalProduct",
+        "MedicinalProductAuthorization",
+        "MedicinalProductContraindication",
+        "MedicinalProductIndication",
+        "MedicinalProductIngredient",
+        "MedicinalProductInteraction",
+        "MedicinalProductManufactured",
+        "MedicinalProductPackaged",
+        "MedicinalProductPharmaceutical",
+        "MedicinalProductUndesirableEffect",
+        "RiskEvidenceSynthesis",
+        "SubstanceNucleicAcid",
+        "SubstancePolymer",
+        "SubstanceProtein",
+        "SubstanceReferenceInformation",
+        "SubstanceSourceMaterial",
+    }
+)
+
 # Precedence when a bundle shows several old versions: DSTU2 resources share
 # some STU3 shapes (e.g. clinicalStatus as a plain string), never the reverse.
 _PRECEDENCE = (DSTU2, STU3, R5)
@@ -71,6 +96,62 @@ class VersionEvidence:
     marker: str
     resource: str | None = None  # "Encounter/abc"
     entry: int | None = None  # index in Bundle.entry
+
+
+_elements: dict[tuple[str, str], frozenset[str] | None] = {}
+
+
+def _elements_of(package: str, resource_type: str) -> frozenset[str] | None:
+    """Top-level element names of ``resource_type`` in a fhir.resources package (cached), or None."""
+    key = (package, resource_type)
+    if key not in _elements:
+        names: frozenset[str] | None = None
+        try:
+            import importlib
+
+            module = importlib.import_module(package)
+            cls = module.get_fhir_model_class(resource_type)
+            found: set[str] = set()
+            for name, info in cls.model_fields.items():
+                found.add(info.alias or name)
+                found.add(name)
+            names = frozenset(found)
+        except Exception:  # no such type in that version (or no such package)
+            names = None
+        _elements[key] = names
+    return _elements[key]
+
+
+def type_version(resource_type: str) -> str | None:
+    """The version a resource type unknown to R4 belongs to (STU3, DSTU2, R5), or None."""
+    only = _TYPE_ONLY_IN.get(resource_type)
+    if only:
+        return only
+    if resource_type in R4_ONLY_TYPES or _elements_of(MODELS_PACKAGE, resource_type) is not None:
+        return None
+    if _elements_of("fhir.resources", resource_type) is not None:
+        return R5
+    if _elements_of("fhir.resources.STU3", resource_type) is not None:
+        return STU3
+    return None
+
+
+def other_version_of_element(resource_type: str, element: str) -> str | None:
+    """The version (R5 or STU3) in which ``element`` of ``resource_type`` exists while R4 lacks it.
+
+    None when R4 has it, when no other version has it, or when both R5 and STU3
+    have it (then the element does not tell the version).
+    """
+    r4 = _elements_of(MODELS_PACKAGE, resource_type)
+    if r4 is None or element in r4 or element.startswith("_"):
+        return None
+    in_r5 = element in (_elements_of("fhir.resources", resource_type) or ())
+    in_stu3 = element in (_elements_of("fhir.resources.STU3", resource_type) or ())
+    if in_r5 and not in_stu3:
+        return R5
+    if in_stu3 and not in_r5:
+        return STU3
+    return None
 
 
 def _from_release(text: str) -> str | None:
@@ -180,6 +261,20 @@ def _resource_marker(res: dict[str, Any]) -> tuple[str, str] | None:
             return STU3, f"{rtype}.context"
     elif rtype == "Patient" and "animal" in res:
         return STU3, "Patient.animal"
+    contained = res.get("contained")
+    if isinstance(contained, list):
+        for i, item in enumerate(contained):
+            if isinstance(item, dict) and isinstance(item.get("resourceType"), str):
+                only = _TYPE_ONLY_IN.get(item["resourceType"])
+                if only:
+                    return only, f"contained[{i}] is a {item['resourceType']}"
+    # Generic: a top-level element R4 lacks and exactly one other version has.
+    for key in res:
+        if key.startswith("_") or key in ("resourceType", "fhir_comments"):
+            continue
+        other = other_version_of_element(rtype, key)
+        if other:
+            return other, f"{rtype}.{key} (a FHIR {other} element)"
     return None
 
 

@@ -45,6 +45,13 @@ def read_json_file(
             source, f"cannot read the file: {exc}", "Check that it exists, is complete and readable."
         )
         return
+    if not raw.strip():
+        yield Reject(
+            origin=Origin(source),
+            code="empty",
+            reason=f"{source}: the file is empty (no resource in it). Check the export or copy that wrote it.",
+        )
+        return
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -24,6 +24,7 @@ from clinimem.memory.store import WriteStats
 from clinimem.pipelines import build_indexing_pipeline
 
 from .checkpoint import Checkpoint
+from .ledger import LoadLedger, safe_map
 from .reader import Prepared, ReaderProcess, shared_reader, use_reader
 from .remote import is_url_source, iter_url_source
 from .report import LoadReport
@@ -129,6 +130,11 @@ def load_items(
     :class:`Prepared` resources (mapped already); batches hold ``batch_size``
     resources either way, so both give the same writes.
 
+    Every resource passes a :class:`~clinimem_connectors.ledger.LoadLedger`: a second
+    copy of one identity is reported (never a silent last-wins) and a resource whose
+    patient is neither in the load nor in the memory is quarantined at the next
+    checkpoint. Warnings of loaded resources go to the report.
+
     The writes are staged: each patient's new version becomes visible at a
     :class:`Checkpoint` in ``items`` or when they end, all at once. If reading
     or writing fails (or the load is interrupted), every patient not yet
@@ -148,10 +154,9 @@ def load_items(
     def flush(batch: list[SourcedResource], premapped: list[MappedResource | Reject | None]) -> None:
         if not batch:
             return
-        mapped = tuple(premapped) if any(m is not None for m in premapped) else None
         try:
             out = pipeline.run(
-                {"mapper": {"resources": ResourceBatch(tuple(batch), mapped)}},
+                {"mapper": {"resources": ResourceBatch(tuple(batch), tuple(premapped))}},
                 include_outputs_from={"mapper", "embedder"},
             )
         except PipelineRuntimeError as err:
@@ -160,42 +165,84 @@ def load_items(
             if isinstance(err.__cause__, ClinimemError):
                 raise err.__cause__ from None
             raise
-        rejected = {(r.resource_type, r.resource_id) for r in out["mapper"]["rejects"]}
-        for reject in out["mapper"]["rejects"]:
+        for reject in out["mapper"]["rejects"]:  # none: every item comes mapped; kept for safety
             result.report.add_reject(reject)
-        for resource in batch:
-            if (resource.resource_type, resource.id) not in rejected:
-                result.report.add_loaded(resource.resource_type)
         result.stats += out["writer"]["stats"]
         result.concepts_encoded += out["embedder"]["encoded"]
         if bar is not None:
             bar.update(len(batch))
             bar.set_postfix(rejected=result.report.total_rejected)
 
+    def known_patient(patient_id: str) -> bool:
+        try:
+            return store.patient(patient_id) is not None
+        except ClinimemError:
+            raise
+        except Exception:  # a store that cannot say: do not quarantine on its account
+            return True
+
+    ledger = LoadLedger(known_patient=known_patient)
     batch: list[SourcedResource] = []
     premapped: list[MappedResource | Reject | None] = []
+
+    def reject(item: Reject) -> None:
+        result.report.add_reject(item)
+        if bar is not None:
+            bar.update(1)
+
+    def send(resource: SourcedResource, mapped: MappedResource) -> None:
+        batch.append(resource)
+        premapped.append(mapped)
+        result.report.add_loaded(resource.resource_type)
+
+    def take(resource: SourcedResource, mapped: MappedResource | Reject) -> None:
+        """One mapped resource through the ledger: written, held for its patient, or rejected."""
+        for warning in resource.warnings:
+            result.report.add_warning(warning)
+        if isinstance(mapped, Reject):
+            reject(mapped)
+            return
+        decision = ledger.see(resource, mapped)
+        if decision.superseded is not None:
+            if decision.superseded_counted:
+                result.report.unload(decision.superseded)
+            else:
+                result.report.add_reject(decision.superseded)
+        if not decision.send:
+            assert decision.reject is not None
+            reject(decision.reject)
+            return
+        if mapped.resource_type == "Patient" and not mapped.removed:
+            send(resource, mapped)
+            for waiting, waiting_mapped in ledger.patient_arrived(mapped.patient_id):
+                send(waiting, waiting_mapped)
+        elif ledger.patient_known(mapped.patient_id):
+            send(resource, mapped)
+        else:
+            ledger.hold(resource, mapped)
+
     try:
         with fewer_gc_passes(), store.staging():
             for item in items:
                 if isinstance(item, Checkpoint):
+                    for quarantined in ledger.quarantine():
+                        reject(quarantined)
                     flush(batch, premapped)
                     batch, premapped = [], []
                     store.commit()
                     continue
                 if isinstance(item, Reject):
-                    result.report.add_reject(item)
-                    if bar is not None:
-                        bar.update(1)
+                    reject(item)
                     continue
                 if isinstance(item, Prepared):
-                    batch.append(item.resource)
-                    premapped.append(item.mapped)
+                    take(item.resource, item.mapped)
                 else:
-                    batch.append(item)
-                    premapped.append(None)
+                    take(item, safe_map(item))
                 if len(batch) >= batch_size:
                     flush(batch, premapped)
                     batch, premapped = [], []
+            for quarantined in ledger.quarantine():
+                reject(quarantined)
             flush(batch, premapped)
     finally:
         if bar is not None:

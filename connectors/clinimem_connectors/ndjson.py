@@ -14,10 +14,11 @@ import json
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy, check_resource, iter_payload
-from clinimem.fhir.version import version_reject
+from clinimem.fhir.version import RELEASE, SUPPORTED, version_evidence, version_reject
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 
@@ -100,6 +101,53 @@ def iter_ndjson_lines(
         yield from parse_line(line, source, number, policy=policy)
 
 
+def _open(path: Path) -> Any:
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+
+
+def sniff_version(path: str | Path, source: str | None = None) -> tuple[Reject | None, int]:
+    """(a ``fhir-version`` Reject for the whole file when it is not R4, number of non-blank lines).
+
+    Every line is looked at (parsed JSON, the markers of :mod:`clinimem.fhir.version`),
+    because an STU3 export shows its version only in some resources: an Encounter
+    looks the same in STU3 and R4, a Condition does not. Unreadable lines are left
+    to the reading pass, which rejects them one by one.
+    """
+    path = Path(path)
+    source = source or str(path)
+    lines = 0
+    try:
+        with _open(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                text = raw.strip()
+                if not text:
+                    continue
+                lines += 1
+                try:
+                    obj = json.loads(text)
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if not isinstance(obj, dict):
+                    continue
+                evidence = version_evidence(obj)
+                if evidence is not None and evidence.version not in SUPPORTED:
+                    reason = (
+                        f"{source}: this NDJSON file is FHIR {evidence.version} ({RELEASE[evidence.version]}), "
+                        f"seen from {evidence.marker} in {evidence.resource or 'the resource'} on line {number}; "
+                        "clinimem reads R4/R4B only, so no line of this file was loaded (half an export "
+                        "would answer wrongly). Convert the export to R4 (re-export it from the source "
+                        "system as R4, or run it through a FHIR version converter) and load it again."
+                    )
+                    return Reject(
+                        origin=Origin(source), code="fhir-version", reason=reason, path=f"line {number}"
+                    ), lines
+    except (OSError, EOFError, zlib.error):
+        if lines == 0:
+            raise  # cannot be read at all: the caller reports it
+        # else: the reading pass reports where the file breaks off
+    return None, lines
+
+
 def read_ndjson(
     path: str | Path,
     *,
@@ -108,15 +156,28 @@ def read_ndjson(
 ) -> Iterator[SourcedResource | Reject]:
     """Resources of an NDJSON file (gzip when the name ends in ``.gz``).
 
-    A file that cannot be opened, or a gzip stream that breaks off, yields one
-    ``unreadable`` Reject (with the line it broke at); lines read before load.
+    The file's FHIR version is checked first over all its lines: a file of
+    another version yields ONE ``fhir-version`` Reject and nothing else. An empty
+    file yields one ``empty`` Reject. A file that cannot be opened, or a gzip
+    stream that breaks off, yields one ``unreadable`` Reject (with the line it
+    broke at); lines read before load.
     """
     path = Path(path)
     source = source or str(path)
     number = 0
     try:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rb") as handle:
+        refused, lines = sniff_version(path, source)
+        if refused is not None:
+            yield refused
+            return
+        if lines == 0:
+            yield Reject(
+                origin=Origin(source),
+                code="empty",
+                reason=f"{source}: the file is empty (no resource on any line). Check the export that wrote it.",
+            )
+            return
+        with _open(path) as handle:
             for number, line in enumerate(handle, start=1):
                 yield from parse_line(line, source, number, policy=policy)
     except (OSError, EOFError, zlib.error) as exc:

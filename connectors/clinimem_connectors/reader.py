@@ -72,11 +72,11 @@ class Prepared:
 
 def _slim(item: SourcedResource | Reject) -> Prepared | Reject:
     """What the parent needs of one connector item: mapped, without the parsed JSON tree."""
-    from clinimem.memory.mappers import map_resource
+    from clinimem_connectors.ledger import safe_map
 
     if isinstance(item, Reject):
         return item
-    mapped = map_resource(item)
+    mapped = safe_map(item)
     if isinstance(mapped, MappedResource) and mapped.source_json is not None:
         mapped = dataclasses.replace(mapped, source=None)  # the JSON text stays, the tree goes
     return Prepared(dataclasses.replace(item, data={}), mapped)

@@ -31,6 +31,8 @@ class LoadReport:
         self.loaded: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
         self.rejects: list[Reject] = []
+        # Remarks on loaded resources (codes normalised, implausible values): not counted as rejected.
+        self.warnings: list[Reject] = []
 
     @property
     def seen(self) -> Counter[str]:
@@ -58,23 +60,46 @@ class LoadReport:
         self.loaded[resource_type] += count
 
     def add_reject(self, reject: Reject) -> None:
-        """Count and keep a reject from any stage; no type means the file itself."""
+        """Count and keep a reject from any stage; no type means the file itself.
+
+        A Reject of severity ``warning`` is kept as a warning, not counted.
+        """
+        if reject.severity == "warning":
+            self.warnings.append(reject)
+            return
         self.rejected[reject.resource_type or FILE_ROW] += 1
         self.rejects.append(reject)
 
+    def add_warning(self, warning: Reject) -> None:
+        """Keep a remark on a loaded resource (listed in the rejects file, not counted)."""
+        self.warnings.append(warning)
+
+    def unload(self, reject: Reject) -> None:
+        """A resource counted as loaded turned out to be superseded (a duplicate): count it rejected."""
+        rtype = reject.resource_type or FILE_ROW
+        if self.loaded[rtype] > 0:
+            self.loaded[rtype] -= 1
+            if not self.loaded[rtype]:
+                del self.loaded[rtype]
+        self.add_reject(reject)
+
+    def warnings_by_code(self) -> Counter[str]:
+        return Counter(w.code for w in self.warnings)
+
     def add(self, item: SourcedResource | Reject) -> None:
-        """Count a connector's output as final: loaded if a resource, rejected if a Reject."""
+        """Count a connector's output as final: loaded if a resource (its warnings kept), rejected if a Reject."""
         if isinstance(item, Reject):
             self.add_reject(item)
         else:
             self.add_loaded(item.resource_type)
+            self.warnings.extend(item.warnings)
 
     def write_rejects(self, path: str | Path) -> Path:
-        """Write the rejects as JSONL (one :meth:`Reject.as_dict` a line); returns the path."""
+        """Write the rejects, then the warnings, as JSONL (one :meth:`Reject.as_dict` a line)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
-            for reject in self.rejects:
+            for reject in [*self.rejects, *self.warnings]:
                 out.write(json.dumps(reject.as_dict(), ensure_ascii=False) + "\n")
         return path
 
@@ -94,6 +119,11 @@ class LoadReport:
         codes = self.by_code()
         if codes:
             lines.append("rejected: " + ", ".join(f"{code} {n}" for code, n in sorted(codes.items())))
+        warned = self.warnings_by_code()
+        if warned:
+            lines.append(
+                "warnings (loaded): " + ", ".join(f"{code} {n}" for code, n in sorted(warned.items()))
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:

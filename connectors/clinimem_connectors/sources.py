@@ -41,6 +41,8 @@ def reader_for(path: str | Path) -> Reader | None:
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Files under ``paths``, directories walked recursively, sorted, hidden entries skipped.
 
+    In each folder a ``Patient.*`` file (a bulk export's ``Patient.ndjson``) comes first.
+
     A path given explicitly is yielded even if it does not exist (its reader reports it).
     """
     for given in paths:
@@ -50,7 +52,9 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             continue
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
+            # Patient files first (a bulk export's Patient.ndjson): the resources of the
+            # other files then find their patient already loaded instead of waiting for it.
+            for name in sorted(files, key=lambda n: (not n.startswith("Patient."), n)):
                 if not name.startswith("."):
                     yield Path(root) / name
 
@@ -93,4 +97,26 @@ def iter_sources(
                 ),
             )
             continue
-        yield from reader(path, source=source, policy=policy)
+        yield from _guarded(reader, path, source, policy)
+
+
+def _guarded(
+    reader: Reader, path: Path, source: str, policy: ValidationPolicy
+) -> Iterator[SourcedResource | Reject]:
+    """The reader's items; an error it raises ends this file with one Reject, never the load."""
+    count = 0
+    try:
+        for item in reader(path, source=source, policy=policy):
+            count += 1
+            yield item
+    except Exception as exc:
+        done = f" after {count} resources (those are kept)" if count else ""
+        yield Reject(
+            origin=Origin(source),
+            code="unreadable",
+            reason=(
+                f"{source}: reading stopped{done} on an unexpected error ({type(exc).__name__}: "
+                f"{str(exc)[:160]}); the rest of this file was not read, the other files still load. "
+                "Report this file to the clinimem developers."
+            ),
+        )

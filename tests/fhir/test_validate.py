@@ -129,20 +129,28 @@ def test_unknown_resource_type() -> None:
     assert "not a FHIR R4 resource type" in result.reason
 
 
-def test_missing_id_is_taken_from_urn_uuid_full_url_only() -> None:
+def test_missing_id_is_taken_from_full_url_or_derived_with_a_warning() -> None:
     obs = observation()
     del obs["id"]
     taken = check_resource(obs, Origin("b.json", entry=0), full_url="urn:uuid:abc-1")
     assert isinstance(taken, SourcedResource)
-    assert taken.id == "abc-1"
+    assert taken.id == "abc-1" and taken.warnings == ()
     assert "id" not in obs  # the caller's dict is not modified
 
-    for full_url in (None, "http://example.org/fhir/Observation/9"):
-        rejected = check_resource(obs, Origin("b.json", entry=0), full_url=full_url)
-        assert isinstance(rejected, Reject)
-        assert rejected.code == "fhir-invalid"
-        assert "no id" in rejected.reason
-        assert rejected.path == "$.entry[0].resource.id"
+    restful = check_resource(obs, Origin("b.json", entry=0), full_url="http://example.org/fhir/Observation/9")
+    assert isinstance(restful, SourcedResource) and restful.id == "9"
+
+    # id is optional on a standalone resource: a deterministic id from origin and content, said so.
+    first = check_resource(obs, Origin("b.json", entry=0))
+    again = check_resource(dict(obs), Origin("b.json", entry=0))
+    other = check_resource({**obs, "status": "amended"}, Origin("b.json", entry=0))
+    assert isinstance(first, SourcedResource) and isinstance(again, SourcedResource)
+    assert isinstance(other, SourcedResource)
+    assert first.id == again.id != other.id and first.id.startswith("cm-")
+    assert first.data["id"] == first.id
+    (warning,) = first.warnings
+    assert (warning.code, warning.severity, warning.path) == ("id-assigned", "warning", "$.entry[0].resource.id")
+    assert "has no id" in warning.reason and first.id in warning.reason
 
 
 def test_no_resource_type() -> None:
@@ -313,10 +321,9 @@ def test_billing_types_get_the_shallow_check_by_default() -> None:
     assert isinstance(shallow, Reject) and shallow.path == "$.notAnElement"
 
 
-def test_shallow_policy_still_needs_known_type_and_id() -> None:
-    assert isinstance(
-        check_resource({"resourceType": "Patient"}, Origin("p.json"), policy=SHALLOW_POLICY), Reject
-    )
+def test_shallow_policy_still_needs_known_type() -> None:
+    no_id = check_resource({"resourceType": "Patient"}, Origin("p.json"), policy=SHALLOW_POLICY)
+    assert isinstance(no_id, SourcedResource) and [w.code for w in no_id.warnings] == ["id-assigned"]
     result = check_resource({"resourceType": "Nope", "id": "1"}, Origin("p.json"), policy=SHALLOW_POLICY)
     assert isinstance(result, Reject) and result.code == "unknown-type"
 
