@@ -10,8 +10,13 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clinimem.memory.store import DEFAULT_STORE, MemoryStore, shared_store
+if TYPE_CHECKING:  # the store pulls in qdrant-client (a second or more): only when a store is opened
+    from clinimem.memory.store import MemoryStore
+
+# The same default as clinimem.memory.store.DEFAULT_STORE (a test holds them equal), without importing it.
+DEFAULT_STORE = Path(".clinimem") / "store"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Settings:
                 file=self.store,
                 hint="load patients first with `clinimem ingest SOURCE`, or point --store / CLINIMEM_STORE at one",
             )
+        from clinimem.memory.store import shared_store
+
         return shared_store(
             self.store_location,
             url=self.qdrant_url,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from clinimem.commands.serve import add_server_arguments, login, warn_if_exposed
+from clinimem.commands.serve import add_server_arguments, login, owner_channel, warn_if_exposed
 
 DEMO_STORE = Path(".clinimem") / "demo-store"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -58,5 +58,6 @@ def run(args: argparse.Namespace) -> int:
         + (" (login required)" if credentials else ""),
         flush=True,
     )
-    serve(engine, host=args.host, port=args.port, auth=credentials)
+    with owner_channel(engine, args.store):
+        serve(engine, host=args.host, port=args.port, auth=credentials)
     return 0

@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from clinimem.settings import Settings, add_store_arguments
+
+if TYPE_CHECKING:
+    from clinimem.api import Clinimem
 
 log = logging.getLogger(__name__)
 
@@ -75,5 +80,15 @@ def run(args: argparse.Namespace) -> int:
         f"clinimem: serving on http://{args.host}:{args.port}" + (" (login required)" if credentials else ""),
         flush=True,
     )
-    serve(engine, host=args.host, port=args.port, auth=credentials, problem=problem)
+    with owner_channel(engine, settings.store_location):
+        serve(engine, host=args.host, port=args.port, auth=credentials, problem=problem)
     return 0
+
+
+def owner_channel(engine: Clinimem | None, store_folder: str | None) -> AbstractContextManager[object]:
+    """While serving an embedded store folder, answer ``patients``, ``timeline``, ``ask`` on loopback."""
+    if engine is None or not store_folder or store_folder == ":memory:":
+        return nullcontext()
+    from clinimem.owner import OwnerServer
+
+    return OwnerServer(engine, store_folder, warm=True)
