@@ -10,7 +10,17 @@ every row naming its source):
   after WHO ATC, condition groups after the SNOMED CT hierarchy, lab groups), each
   ancestor class written out as its own row;
 - ``class_terms.tsv`` (``class term source``): the words that name a class in a
-  question ("blood thinner" -> anticoagulant, "water pill" -> diuretic).
+  question ("blood thinner" -> anticoagulant, "water pill" -> diuretic);
+- ``ingredients.tsv`` (``ingredient name source``): names of a drug ingredient
+  ("Tylenol", "APAP", "paracetamol" for acetaminophen). Every RxNorm concept whose
+  display (or a name ``synonyms.tsv`` gives it) holds the ingredient as a whole word,
+  case-insensitive, gets the ingredient and its names, so a brand or an abbreviation
+  reaches a drug code no table lists. An ingredient written ``a / b`` (a
+  combination brand: "Augmentin" for amoxicillin / clavulanate) needs every part in
+  the display. The longest ingredient is read first: "ethinyl estradiol" is not
+  "estradiol";
+- ``vaccines.tsv`` (``cvx name source``): trade names and other names of a CVX
+  vaccine code ("Fluzone" for CVX 140), read as synonyms of that code.
 
 Systems are written as FHIR writes them (``http://loinc.org``,
 ``http://snomed.info/sct``, ``http://www.nlm.nih.gov/research/umls/rxnorm``,
@@ -38,6 +48,9 @@ _SYSTEM_ALIASES = {
     "urn:oid:2.16.840.1.113883.12.292": "http://hl7.org/fhir/sid/cvx",
 }
 
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CVX = "http://hl7.org/fhir/sid/cvx"
+
 _Key = tuple[str, str]
 
 
@@ -47,6 +60,32 @@ def normalize_system(system: str | None) -> str | None:
         return None
     system = system.strip().rstrip("/")
     return _SYSTEM_ALIASES.get(system, system)
+
+
+def normalize_code(system: str | None, code: str) -> str:
+    """``code`` as the tables key it: a CVX code without leading zeros ("08" and "8" are one code)."""
+    code = code.strip()
+    if system == CVX and code.isdigit():
+        return str(int(code))
+    return code
+
+
+def _ingredient_key(text: str) -> str:
+    return " ".join(w for w in re.split(r"[\s\-]+", text.strip().lower()) if w)
+
+
+def _ingredient_parts(ingredient: str) -> tuple[str, ...]:
+    """The ingredients of a table key: one, or each part of ``a / b``."""
+    return tuple(_ingredient_key(part) for part in ingredient.split(" / "))
+
+
+def _ingredient_pattern(ingredients: list[str]) -> re.Pattern[str] | None:
+    """One whole-word, case-insensitive alternation of ``ingredients``, longest first."""
+    if not ingredients:
+        return None
+    ordered = sorted(set(ingredients), key=lambda w: (-len(w), w))
+    body = "|".join(r"[\s\-]+".join(map(re.escape, w.split(" "))) for w in ordered)
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
 def _read_rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
@@ -81,12 +120,14 @@ def term_pattern(term: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The three tables, indexed by (system, code) and by class."""
+    """The tables, indexed by (system, code), by class and by ingredient."""
 
     synonyms: dict[_Key, tuple[str, ...]] = field(repr=False)
     classes: dict[_Key, tuple[str, ...]] = field(repr=False)
     terms: dict[str, tuple[str, ...]] = field(repr=False)
     _patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = field(repr=False, default=())
+    ingredients: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    _ingredient_re: re.Pattern[str] | None = field(repr=False, default=None)
 
     @staticmethod
     def _lookup(table: dict[_Key, tuple[str, ...]], system: str | None, code: str | None) -> tuple[str, ...]:
@@ -95,16 +136,42 @@ class Lexicon:
         code = code.strip()
         system = normalize_system(system)
         if system:
-            return table.get((system, code), ())
+            return table.get((system, normalize_code(system, code)), ())
         found: list[str] = []  # no system: every system's rows for this code
-        for (_, c), values in table.items():
-            if c == code:
+        for (sys_, c), values in table.items():
+            if c == code or (sys_ == CVX and c == normalize_code(CVX, code)):
                 found.extend(values)
         return tuple(dict.fromkeys(found))
 
-    def names_for(self, system: str | None, code: str | None) -> tuple[str, ...]:
-        """Other names of the concept (abbreviations, lay terms, ingredient and brand names)."""
-        return self._lookup(self.synonyms, system, code)
+    def names_for(self, system: str | None, code: str | None, display: str | None = None) -> tuple[str, ...]:
+        """Other names of the concept (abbreviations, lay terms, ingredient and brand names).
+
+        With the ``display`` of an RxNorm concept, the names of each ingredient it
+        holds (``ingredients.tsv``) come too, for a code the tables do not list as well.
+        """
+        names = self._lookup(self.synonyms, system, code)
+        if display and normalize_system(system) == RXNORM:
+            names = tuple(dict.fromkeys(names + self.ingredient_names(display)))
+        return names
+
+    def ingredients_in(self, text: str) -> tuple[str, ...]:
+        """The ingredients of ``ingredients.tsv`` that ``text`` holds (whole words, longest first).
+
+        A combination key (``amoxicillin / clavulanate``) is found when all its parts are.
+        """
+        if not text or self._ingredient_re is None:
+            return ()
+        found = {_ingredient_key(m.group(0)) for m in self._ingredient_re.finditer(text)}
+        return tuple(k for k in self.ingredients if set(_ingredient_parts(k)) <= found)
+
+    def ingredient_names(self, text: str) -> tuple[str, ...]:
+        """Each ingredient ``text`` holds (a single one by its own name), then its other names."""
+        names: list[str] = []
+        for key in self.ingredients_in(text):
+            if " / " not in key:
+                names.append(key)
+            names.extend(self.ingredients[key])
+        return tuple(dict.fromkeys(names))
 
     def classes_for(self, system: str | None, code: str | None) -> tuple[str, ...]:
         """The classes the concept belongs to, ancestors included ("statin", "lipid-lowering drug")."""
@@ -147,12 +214,35 @@ class Lexicon:
 def _build() -> Lexicon:
     synonyms: dict[_Key, list[str]] = {}
     for row in _read_rows("synonyms.tsv", ("system", "code", "name", "source")):
-        names = synonyms.setdefault((row["system"], row["code"]), [])
+        names = synonyms.setdefault((row["system"], normalize_code(row["system"], row["code"])), [])
         if row["name"] not in names:
             names.append(row["name"])
+    for row in _read_rows("vaccines.tsv", ("cvx", "name", "source")):
+        names = synonyms.setdefault((CVX, normalize_code(CVX, row["cvx"])), [])
+        if row["name"] not in names:
+            names.append(row["name"])
+    ingredients: dict[str, list[str]] = {}
+    for row in _read_rows("ingredients.tsv", ("ingredient", "name", "source")):
+        key = " / ".join(_ingredient_parts(row["ingredient"]))
+        names = ingredients.setdefault(key, [])
+        if row["name"] not in names:
+            names.append(row["name"])
+    ingredient_re = _ingredient_pattern([p for key in ingredients for p in _ingredient_parts(key)])
+    partial = Lexicon(
+        synonyms={},
+        classes={},
+        terms={},
+        ingredients={k: tuple(v) for k, v in ingredients.items()},
+        _ingredient_re=ingredient_re,
+    )
+    for (system, _), names in synonyms.items():
+        if system == RXNORM:  # a listed drug code gets its ingredients' names as well
+            for name in partial.ingredient_names(" / ".join(names)):
+                if name not in names:
+                    names.append(name)
     classes: dict[_Key, list[str]] = {}
     for row in _read_rows("classes.tsv", ("system", "code", "class", "source")):
-        members = classes.setdefault((row["system"], row["code"]), [])
+        members = classes.setdefault((row["system"], normalize_code(row["system"], row["code"])), [])
         if row["class"] not in members:
             members.append(row["class"])
     terms: dict[str, list[str]] = {}
@@ -174,6 +264,8 @@ def _build() -> Lexicon:
         classes={k: tuple(v) for k, v in classes.items()},
         terms={k: tuple(v) for k, v in terms.items()},
         _patterns=tuple((term_pattern(w), tuple(by_term[w])) for w in ordered),
+        ingredients=partial.ingredients,
+        _ingredient_re=ingredient_re,
     )
 
 

@@ -19,6 +19,8 @@ TABLES = {
     "synonyms.tsv": ["system", "code", "name", "source"],
     "classes.tsv": ["system", "code", "class", "source"],
     "class_terms.tsv": ["class", "term", "source"],
+    "ingredients.tsv": ["ingredient", "name", "source"],
+    "vaccines.tsv": ["cvx", "name", "source"],
 }
 
 
