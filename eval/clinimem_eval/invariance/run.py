@@ -9,7 +9,8 @@ Scoring of one (fact, phrasing) pair:
 - an abstention fact (gold kind ``none``) is correct when the answer abstains;
 - any other fact is correct when the answer does not abstain, its value matches the gold
   (numbers within 1 % or 0.01, dates on the same day, booleans, counts and trend labels equal,
-  lists equal as case-insensitive sets) AND at least one citation is one of the fact's
+  lists equal as case-insensitive sets, text when the answer contains the gold text, case-insensitive,
+  e.g. "Never smoker" in "never smoker (2019-06-25)") AND at least one citation is one of the fact's
   ``gold_resources``: a right-looking value read from the wrong concept is never correct.
 
 Reported (``report.md``; one line per pair in ``results.jsonl``): accuracy over all pairs, per
@@ -33,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-CATEGORIES = ("lookup", "temporal", "trend", "aggregation", "update", "multihop", "abstention")
+CATEGORIES = ("lookup", "temporal", "trend", "aggregation", "update", "multihop", "abstention", "everyday")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -74,6 +75,8 @@ def value_matches(gold: dict, value: Any) -> bool:
         return {_norm_text(v) for v in value} == {_norm_text(v) for v in g}
     if kind == "trend":
         return isinstance(value, str) and value.strip().lower() == g
+    if kind == "text":
+        return isinstance(value, str) and _norm_text(g) in _norm_text(value)
     raise ValueError(f"unknown gold kind {kind!r}")
 
 
