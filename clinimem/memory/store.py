@@ -291,6 +291,12 @@ class MemoryStore:
                     ("code", models.PayloadSchemaType.KEYWORD),
                     ("time", models.PayloadSchemaType.DATETIME),
                 ):
+                    if field == "patient_id":
+                        # The tenant: the engine keeps each patient's points together on disk, so
+                        # reading one patient reads few pages (a server does the same per shard).
+                        schema = models.KeywordIndexParams(
+                            type=models.KeywordIndexType.KEYWORD, is_tenant=True
+                        )
                     client.create_payload_index(self.entries_collection, field, field_schema=schema)
         if self.patients_collection not in existing:
             client.create_collection(self.patients_collection, vectors_config={})
@@ -626,7 +632,6 @@ class MemoryStore:
                     wait=True,
                 )
 
-
     def _write_entries(
         self,
         collection: str,
@@ -705,7 +710,7 @@ class MemoryStore:
         for start in range(0, len(ids), 4096):
             records.extend(
                 self.client.retrieve(
-                    self.entries_collection, ids=ids[start : start + 4096], with_payload=True
+                    self.entries_collection, ids=ids[start : start + 4096], with_payload=_WITHOUT_SOURCE
                 )
             )
         entries = order_entries([MemoryEntry.from_payload(r.payload) for r in records])
