@@ -18,7 +18,8 @@ every row naming its source):
   reaches a drug code no table lists. An ingredient written ``a / b`` (a
   combination brand: "Augmentin" for amoxicillin / clavulanate) needs every part in
   the display. The longest ingredient is read first: "ethinyl estradiol" is not
-  "estradiol";
+  "estradiol". A brand, abbreviation or INN row names its ingredient in a display
+  too ("Lasix 40mg" is furosemide);
 - ``vaccines.tsv`` (``cvx name source``): trade names and other names of a CVX
   vaccine code ("Fluzone" for CVX 140), read as synonyms of that code.
 
@@ -79,8 +80,12 @@ def _ingredient_parts(ingredient: str) -> tuple[str, ...]:
     return tuple(_ingredient_key(part) for part in ingredient.split(" / "))
 
 
+# Names of ingredients.tsv that name their ingredient in a drug's display as well ("Lasix 40mg").
+_NAMING_SOURCES = frozenset({"RxNorm brand name", "clinical abbreviation", "INN"})
+
+
 def _ingredient_pattern(ingredients: list[str]) -> re.Pattern[str] | None:
-    """One whole-word, case-insensitive alternation of ``ingredients``, longest first."""
+    """One whole-word, case-insensitive alternation of ``ingredients`` (as ``_ingredient_key``), longest first."""
     if not ingredients:
         return None
     ordered = sorted(set(ingredients), key=lambda w: (-len(w), w))
@@ -128,6 +133,8 @@ class Lexicon:
     _patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = field(repr=False, default=())
     ingredients: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
     _ingredient_re: re.Pattern[str] | None = field(repr=False, default=None)
+    _brands: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
+    _brand_re: re.Pattern[str] | None = field(repr=False, default=None)
 
     @staticmethod
     def _lookup(table: dict[_Key, tuple[str, ...]], system: str | None, code: str | None) -> tuple[str, ...]:
@@ -157,19 +164,25 @@ class Lexicon:
     def ingredients_in(self, text: str) -> tuple[str, ...]:
         """The ingredients of ``ingredients.tsv`` that ``text`` holds (whole words, longest first).
 
-        A combination key (``amoxicillin / clavulanate``) is found when all its parts are.
+        A brand, an abbreviation or an INN name of the table names its ingredients too
+        ("Lasix 40mg" holds furosemide, "Yaz 28 Day Pack" drospirenone and ethinyl
+        estradiol). A combination key (``amoxicillin / clavulanate``) is found when all
+        its parts are.
         """
         if not text or self._ingredient_re is None:
             return ()
         found = {_ingredient_key(m.group(0)) for m in self._ingredient_re.finditer(text)}
+        if self._brand_re is not None:
+            for m in self._brand_re.finditer(text):
+                for key in self._brands.get(_ingredient_key(m.group(0)), ()):
+                    found.update(_ingredient_parts(key))
         return tuple(k for k in self.ingredients if set(_ingredient_parts(k)) <= found)
 
     def ingredient_names(self, text: str) -> tuple[str, ...]:
-        """Each ingredient ``text`` holds (a single one by its own name), then its other names."""
+        """Each ingredient ``text`` holds by its own name (a combination by each part), then its other names."""
         names: list[str] = []
         for key in self.ingredients_in(text):
-            if " / " not in key:
-                names.append(key)
+            names.extend(_ingredient_parts(key))
             names.extend(self.ingredients[key])
         return tuple(dict.fromkeys(names))
 
@@ -222,11 +235,16 @@ def _build() -> Lexicon:
         if row["name"] not in names:
             names.append(row["name"])
     ingredients: dict[str, list[str]] = {}
+    brands: dict[str, list[str]] = {}
     for row in _read_rows("ingredients.tsv", ("ingredient", "name", "source")):
         key = " / ".join(_ingredient_parts(row["ingredient"]))
         names = ingredients.setdefault(key, [])
         if row["name"] not in names:
             names.append(row["name"])
+        if row["source"] in _NAMING_SOURCES:
+            keys = brands.setdefault(_ingredient_key(row["name"]), [])
+            if key not in keys:
+                keys.append(key)
     ingredient_re = _ingredient_pattern([p for key in ingredients for p in _ingredient_parts(key)])
     partial = Lexicon(
         synonyms={},
@@ -234,6 +252,8 @@ def _build() -> Lexicon:
         terms={},
         ingredients={k: tuple(v) for k, v in ingredients.items()},
         _ingredient_re=ingredient_re,
+        _brands={k: tuple(v) for k, v in brands.items()},
+        _brand_re=_ingredient_pattern(list(brands)),
     )
     for (system, _), names in synonyms.items():
         if system == RXNORM:  # a listed drug code gets its ingredients' names as well
@@ -266,6 +286,8 @@ def _build() -> Lexicon:
         _patterns=tuple((term_pattern(w), tuple(by_term[w])) for w in ordered),
         ingredients=partial.ingredients,
         _ingredient_re=ingredient_re,
+        _brands=partial._brands,
+        _brand_re=partial._brand_re,
     )
 
 

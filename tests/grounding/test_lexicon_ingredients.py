@@ -110,3 +110,16 @@ def test_loader_refuses_an_empty_column(tmp_path: Path, monkeypatch: pytest.Monk
     )
     with pytest.raises(ValueError, match="empty column"):
         lexicon_module._build()
+
+
+@pytest.mark.parametrize(
+    ("display", "names"),
+    [
+        ("Lasix 40mg", {"furosemide", "Lasix"}),  # a brand names its ingredient
+        ("Yaz 28 Day Pack", {"drospirenone", "ethinyl estradiol"}),  # a combination brand, every part
+        ("HCTZ 25 mg", {"hydrochlorothiazide", "Microzide"}),  # an abbreviation
+        ("Tylenol with Codeine #3", {"acetaminophen", "codeine", "APAP"}),
+    ],
+)
+def test_a_brand_in_the_display_names_its_ingredients(lex: Lexicon, display: str, names: set[str]) -> None:
+    assert names <= set(lex.names_for(RXNORM, UNSEEN, display))
