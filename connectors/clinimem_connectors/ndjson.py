@@ -96,9 +96,52 @@ def iter_ndjson_lines(
         >>> lines = ['{"resourceType": "Patient", "id": "p1"}', "not json"]
         >>> [type(r).__name__ for r in iter_ndjson_lines(lines, "export.ndjson")]
         ['SourcedResource', 'Reject']
+
+    The first :data:`SNIFF_LINES` lines are looked at for the FHIR version before
+    any is yielded (a download is a stream, so not the whole file as for files on
+    disk): a stream of another version yields ONE ``fhir-version`` Reject and its
+    remaining lines are read and dropped.
     """
-    for number, line in enumerate(lines, start=1):
+    iterator = iter(lines)
+    head: list[str | bytes] = []
+    for line in iterator:
+        head.append(line)
+        refused = _version_of_line(line, source, len(head))
+        if refused is not None:
+            for _ in iterator:  # drain: the server's file is consumed, nothing of it is loaded
+                pass
+            yield refused
+            return
+        if len(head) >= SNIFF_LINES:
+            break
+    for number, line in enumerate(head, start=1):
         yield from parse_line(line, source, number, policy=policy)
+    for number, line in enumerate(iterator, start=len(head) + 1):
+        yield from parse_line(line, source, number, policy=policy)
+
+
+SNIFF_LINES = 1000  # lines of an NDJSON stream looked at for its version before any is loaded
+
+
+def _version_of_line(line: str | bytes, source: str, number: int) -> Reject | None:
+    """A whole-file ``fhir-version`` Reject when this line shows another version than R4, else None."""
+    try:
+        obj = json.loads(line.strip() if isinstance(line, str) else line.strip().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    evidence = version_evidence(obj)
+    if evidence is None or evidence.version in SUPPORTED:
+        return None
+    reason = (
+        f"{source}: this NDJSON file is FHIR {evidence.version} ({RELEASE[evidence.version]}), "
+        f"seen from {evidence.marker} in {evidence.resource or 'the resource'} on line {number}; "
+        "clinimem reads R4/R4B only, so no line of this file was loaded (half an export "
+        "would answer wrongly). Convert the export to R4 (re-export it from the source "
+        "system as R4, or run it through a FHIR version converter) and load it again."
+    )
+    return Reject(origin=Origin(source), code="fhir-version", reason=reason, path=f"line {number}")
 
 
 def _open(path: Path) -> Any:
@@ -123,24 +166,9 @@ def sniff_version(path: str | Path, source: str | None = None) -> tuple[Reject |
                 if not text:
                     continue
                 lines += 1
-                try:
-                    obj = json.loads(text)
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                if not isinstance(obj, dict):
-                    continue
-                evidence = version_evidence(obj)
-                if evidence is not None and evidence.version not in SUPPORTED:
-                    reason = (
-                        f"{source}: this NDJSON file is FHIR {evidence.version} ({RELEASE[evidence.version]}), "
-                        f"seen from {evidence.marker} in {evidence.resource or 'the resource'} on line {number}; "
-                        "clinimem reads R4/R4B only, so no line of this file was loaded (half an export "
-                        "would answer wrongly). Convert the export to R4 (re-export it from the source "
-                        "system as R4, or run it through a FHIR version converter) and load it again."
-                    )
-                    return Reject(
-                        origin=Origin(source), code="fhir-version", reason=reason, path=f"line {number}"
-                    ), lines
+                refused = _version_of_line(text, source, number)
+                if refused is not None:
+                    return refused, lines
     except (OSError, EOFError, zlib.error):
         if lines == 0:
             raise  # cannot be read at all: the caller reports it

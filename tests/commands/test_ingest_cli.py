@@ -161,7 +161,7 @@ def test_old_fhir_version_is_refused_with_its_name(other_versions_dir: Path, tmp
         str(tmp_path / "s"),
         "--no-progress",
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 4, proc.stderr  # nothing was loaded (issue 15)
     assert table(proc.stdout)["total"] == (1, 0, 1)
     assert "[fhir-version]" in proc.stdout and "this is FHIR STU3" in proc.stdout
     assert "clinimem reads R4/R4B only" in proc.stdout

@@ -215,13 +215,23 @@ def test_iter_ndjson_lines_takes_str_and_bytes() -> None:
     assert "not a resource object" in items[3].reason
 
 
-def test_ndjson_version_is_checked_per_line() -> None:
+def test_ndjson_stream_of_another_version_is_refused_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     old = {
         "resourceType": "Condition",
         "id": "c",
         "clinicalStatus": "active",
         "subject": {"reference": "Patient/1"},
     }
+    # The Patient looks like R4, the Condition shows STU3: nothing of the stream loads (issue 15).
+    items = list(iter_ndjson_lines([json.dumps(_patient()), json.dumps(old)], "x.ndjson"))
+    assert len(items) == 1
+    assert isinstance(items[0], Reject) and items[0].code == "fhir-version"
+    assert "FHIR STU3" in items[0].reason and "line 2" in items[0].reason
+
+    # Past the lines sniffed first, a line of another version is still rejected on its own.
+    import clinimem_connectors.ndjson as ndjson_module
+
+    monkeypatch.setattr(ndjson_module, "SNIFF_LINES", 1)
     items = list(iter_ndjson_lines([json.dumps(_patient()), json.dumps(old)], "x.ndjson"))
     assert isinstance(items[0], SourcedResource)
     assert isinstance(items[1], Reject) and items[1].code == "fhir-version"
