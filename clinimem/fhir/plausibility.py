@@ -217,6 +217,21 @@ def _texts(data: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def check_birth(data: dict[str, Any], birth_date: str) -> list[CodeProblem]:
+    """Warnings for clinical times before the patient's ``birth_date`` (a whole day earlier or more)."""
+    born = _parse_time(birth_date[:10])
+    if born is None or data.get("resourceType") == "Patient":
+        return []
+    problems = []
+    for path, text in _times(data):
+        moment = _parse_time(text)
+        if moment is not None and moment < born - FUTURE_SLACK:
+            problems.append(
+                CodeProblem("warning", path, f"date {text} is before the patient's birth ({birth_date[:10]})")
+            )
+    return problems
+
+
 def check_plausibility(data: dict[str, Any], now: datetime | None = None) -> list[CodeProblem]:
     """Findings on one resource (see the module's table); errors mean it must not be loaded."""
     problems: list[CodeProblem] = []

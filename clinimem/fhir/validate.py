@@ -36,6 +36,7 @@ model): the mappers read dicts, and dumping a model back would cost as much agai
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sys
@@ -47,7 +48,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clinimem.fhir.plausibility import check_plausibility
+from clinimem.fhir.plausibility import check_birth, check_plausibility
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.valuesets import CodeProblem, check_codes
 from clinimem.fhir.version import (
@@ -570,6 +571,41 @@ def _bundle_refs(entries: list[Any]) -> tuple[dict[str, str], dict[int, tuple[in
     return refs, clashes
 
 
+def _birth_dates(entries: list[Any]) -> dict[str, str]:
+    """``Patient/id`` -> birthDate of the Patients in a bundle."""
+    births: dict[str, str] = {}
+    for entry in entries:
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(res, dict) and res.get("resourceType") == "Patient":
+            pid, born = res.get("id"), res.get("birthDate")
+            full_url = entry.get("fullUrl")
+            if not isinstance(pid, str) and isinstance(full_url, str):
+                pid = id_from_full_url(full_url, "Patient")
+            if isinstance(pid, str) and isinstance(born, str):
+                births[f"Patient/{pid}"] = born
+    return births
+
+
+def _birth_warnings(item: SourcedResource, births: dict[str, str]) -> SourcedResource:
+    """``item`` with a warning for each clinical time before its patient's birth (same bundle)."""
+    data = item.data
+    for key in ("subject", "patient"):
+        ref = data.get(key)
+        born = births.get(ref.get("reference")) if isinstance(ref, dict) else None
+        if born is None:
+            continue
+        problems = check_birth(data, born)
+        if not problems:
+            return item
+        base = item.origin.json_path
+        extra = tuple(
+            _warning(item.origin, item.resource_type, item.id, f"{base}.{p.path}", "implausible", p.message)
+            for p in problems
+        )
+        return dataclasses.replace(item, warnings=item.warnings + extra)
+    return item
+
+
 def iter_payload(
     obj: dict[str, Any],
     source: str,
@@ -617,6 +653,7 @@ def iter_payload(
         yield _invalid(Origin(source), "Bundle", None, "$.entry", "Bundle.entry is not a list")
         return
     refs, clashes = _bundle_refs(entries)
+    births = _birth_dates(entries)
     for i, entry in enumerate(entries):
         origin = Origin(source, entry=i)
         if i in clashes:
@@ -666,7 +703,10 @@ def iter_payload(
             )
             continue
         full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-        yield check_resource(res, origin, refs=refs, full_url=full_url, policy=policy)
+        item = check_resource(res, origin, refs=refs, full_url=full_url, policy=policy)
+        if births and isinstance(item, SourcedResource):
+            item = _birth_warnings(item, births)
+        yield item
 
 
 def _benchmark(paths: list[str]) -> None:

@@ -34,7 +34,7 @@ EXPECTED: dict[str, tuple[int, dict[str, int], dict[str, int]]] = {
     "stu3-export.ndjson": (0, {"fhir-version": 1}, {}),
     "dstu2-export.ndjson": (0, {"fhir-version": 1}, {}),
     "r5-conditions.ndjson": (0, {"fhir-version": 1}, {}),
-    "implausible.json": (3, {"implausible": 2}, {"implausible": 2, "normalised": 1}),
+    "implausible.json": (4, {"implausible": 2}, {"implausible": 3, "normalised": 1}),
     "orphan.ndjson": (1, {}, {}),  # quarantined by the load (see below)
     "no-id-patient.json": (1, {}, {"id-assigned": 1}),
     "many-errors.json": (0, {"fhir-invalid": 1}, {}),
@@ -135,8 +135,11 @@ def test_plausibility_rejects_and_warnings_say_why() -> None:
     assert "unit 'kg' measures mass, but LOINC 8302-2 (body height)" in reasons["Observation/obs-height-kg"]
     assert "2099-01-01 is in the future" in reasons["Observation/obs-2099"]
     warned = {(w.ref, w.code, w.path) for w in warnings}
-    assert ("Encounter/enc-backwards", "implausible", "$.entry[4].resource.period.end") in warned
+    assert ("Encounter/enc-backwards", "implausible", "$.entry[5].resource.period.end") in warned
     assert ("Patient/p-odd", "implausible", "$.entry[0].resource.name[0].family") in warned
+    assert ("Observation/obs-before-birth", "implausible", "$.entry[4].resource.effectiveDateTime") in warned
+    (before,) = [w for w in warnings if w.ref == "Observation/obs-before-birth"]
+    assert "before the patient's birth (1960-04-02)" in before.reason
 
 
 def test_r4_types_removed_in_r4b_are_named_as_such() -> None:
@@ -199,8 +202,8 @@ def test_orphan_is_quarantined_and_no_phantom_patient(bad_load) -> None:  # noqa
 
 def test_warnings_reach_the_report(bad_load, tmp_path: Path) -> None:  # noqa: ANN001
     report = bad_load[0].report
-    assert report.warnings_by_code() == Counter({"normalised": 5, "implausible": 2, "id-assigned": 1})
-    assert "warnings (loaded): id-assigned 1, implausible 2, normalised 5" in report.render()
+    assert report.warnings_by_code() == Counter({"normalised": 5, "implausible": 3, "id-assigned": 1})
+    assert "warnings (loaded): id-assigned 1, implausible 3, normalised 5" in report.render()
     written = (report.write_rejects(tmp_path / "rej.jsonl")).read_text(encoding="utf-8").splitlines()
     assert len(written) == len(report.rejects) + len(report.warnings)
     assert sum('"severity": "warning"' in line for line in written) == len(report.warnings)
