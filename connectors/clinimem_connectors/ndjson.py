@@ -181,8 +181,12 @@ def read_ndjson(
     *,
     source: str | None = None,
     policy: ValidationPolicy = DEFAULT_POLICY,
+    sniffed: tuple[Reject | None, int] | None = None,
 ) -> Iterator[SourcedResource | Reject]:
     """Resources of an NDJSON file (gzip when the name ends in ``.gz``).
+
+    ``sniffed``: what :func:`sniff_version` said of this file already (the caller
+    looked at a whole export first), so the file is not read twice for it.
 
     The file's FHIR version is checked first over all its lines: a file of
     another version yields ONE ``fhir-version`` Reject and nothing else. An empty
@@ -194,7 +198,7 @@ def read_ndjson(
     source = source or str(path)
     number = 0
     try:
-        refused, lines = sniff_version(path, source)
+        refused, lines = sniffed if sniffed is not None else sniff_version(path, source)
         if refused is not None:
             yield refused
             return

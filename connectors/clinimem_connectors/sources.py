@@ -7,14 +7,17 @@ Every other file yields resources or at least one Reject.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy
 from clinimem_connectors.bundle import read_json_file
-from clinimem_connectors.ndjson import read_ndjson
+from clinimem_connectors.ndjson import read_ndjson, sniff_version
 
 Reader = Callable[..., Iterator[SourcedResource | Reject]]
 
@@ -77,8 +80,17 @@ def iter_sources(
         >>> for item in iter_sources(["exports/"]):  # doctest: +SKIP
         ...     report.add(item)
     """
-    for path in iter_files(paths):
+    files = list(iter_files(paths))
+    sniffed, refused_dirs = _sniff_exports(files)
+    for path in files:
         source = str(path)
+        if path in sniffed:
+            refused = refused_dirs.get(path.parent)
+            if refused is not None and sniffed[path][0] is None and _type_named(path):
+                yield _export_refused(path, *refused)
+                continue
+            yield from _guarded(functools.partial(read_ndjson, sniffed=sniffed[path]), path, source, policy)
+            continue
         if not path.exists():
             yield Reject(
                 origin=Origin(source),
@@ -98,6 +110,58 @@ def iter_sources(
             )
             continue
         yield from _guarded(reader, path, source, policy)
+
+
+def _sniff_exports(
+    files: list[Path],
+) -> tuple[dict[Path, tuple[Reject | None, int]], dict[Path, tuple[Path, str]]]:
+    """The version of every NDJSON file, and the folders where one file is not R4.
+
+    A bulk export is one NDJSON file per type, and only some types show an old
+    version (an STU3 Encounter looks like R4, an STU3 Condition does not): so the
+    files of one folder named after resource types (an export's files) are judged
+    together, and one refused file refuses them all.
+    Returns (path -> :func:`sniff_version` result, folder -> (the refused file, its version)).
+    """
+    sniffed: dict[Path, tuple[Reject | None, int]] = {}
+    refused: dict[Path, tuple[Path, str]] = {}
+    for path in files:
+        if reader_for(path) is not read_ndjson or not path.is_file():
+            continue
+        try:
+            result = sniff_version(path, str(path))
+        except (OSError, EOFError, zlib.error):
+            continue  # unreadable: its own read reports it
+        sniffed[path] = result
+        if result[0] is not None and path.parent not in refused and _type_named(path):
+            found = re.search(r"is FHIR (\S+) ", result[0].reason)
+            refused[path.parent] = (path, found[1] if found else "another version than R4")
+    return sniffed, refused
+
+
+def _type_named(path: Path) -> bool:
+    """Whether a file is named after a resource type, as bulk export files are (``Encounter.ndjson``,
+    ``1.Condition.ndjson``, ``Observation_2.ndjson.gz``): the files of one export."""
+    from clinimem.fhir.validate import model_class
+    from clinimem.fhir.version import type_version
+
+    stem = path.name.split(".ndjson")[0].split(".jsonl")[0]
+    for part in re.split(r"[.\-_ ]", stem):
+        if part[:1].isupper() and (model_class(part) is not None or type_version(part) is not None):
+            return True
+    return False
+
+
+def _export_refused(path: Path, other: Path, version: str) -> Reject:
+    return Reject(
+        origin=Origin(str(path)),
+        code="fhir-version",
+        reason=(
+            f"{path}: not loaded: it belongs to the same export (folder) as {other.name}, which is FHIR "
+            f"{version}; clinimem reads R4/R4B only, and half an export would answer wrongly. Convert the "
+            "whole export to R4 and load it again."
+        ),
+    )
 
 
 def _guarded(

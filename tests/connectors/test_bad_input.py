@@ -219,3 +219,15 @@ def test_currently_taking_answers_after_a_normalised_status(bad_load) -> None:  
     answer = Clinimem(store).ask("p-case", "What medications is he currently taking?")
     assert not answer.abstained, answer
     assert "Metformin" in answer.answer.text or "metformin" in answer.answer.text.lower()
+
+
+def test_an_export_with_one_old_version_file_is_refused_whole() -> None:
+    folder = BAD.parent / "stu3-export-by-type"
+    items = list(iter_sources([folder]))
+    assert [(Path(i.origin.source).name, i.code) for i in items if isinstance(i, Reject)] == [
+        ("Patient.ndjson", "fhir-version"),
+        ("Condition.ndjson", "fhir-version"),
+        ("Encounter.ndjson", "fhir-version"),
+    ]
+    assert len(items) == 3  # nothing loaded: the Encounters look like R4 but belong to an STU3 export
+    assert "same export (folder) as Condition.ndjson, which is FHIR STU3" in items[2].reason
