@@ -2,7 +2,8 @@
 
 For each folder (a kind of material: validator cases, HL7 examples, old-version
 exports, hand-made files) it loads the folder through :func:`load_sources` into
-a fresh temporary embedded store, file by file, and prints one row:
+a fresh temporary embedded store, file by file (a subfolder, e.g. an NDJSON export,
+is one load), and prints one row:
 
 ``files  seen  loaded  rejected  warned  crashed  seen=loaded+rejected``
 
@@ -30,7 +31,8 @@ def audit_folder(folder: Path, store_root: Path) -> tuple[dict[str, int], LoadRe
     """Load every file of ``folder`` on its own; the totals, one report of all files, the crashes."""
     report = LoadReport()
     crashes: list[str] = []
-    files = list(iter_files([folder]))
+    # Each child is one load: a file, or a subfolder (an export of several files, judged together).
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     for i, path in enumerate(files):
         location = str(store_root / f"s{i}")
         try:
@@ -45,7 +47,7 @@ def audit_folder(folder: Path, store_root: Path) -> tuple[dict[str, int], LoadRe
         report.rejects.extend(result.report.rejects)
         report.warnings.extend(result.report.warnings)
     row = {
-        "files": len(files),
+        "files": len(list(iter_files(files))),
         "seen": report.total_seen,
         "loaded": report.total_loaded,
         "rejected": report.total_rejected,
