@@ -189,3 +189,41 @@ def test_settings_default_store_is_the_store_default() -> None:
     from clinimem.settings import DEFAULT_STORE
 
     assert DEFAULT_STORE == store.DEFAULT_STORE
+
+
+@pytest.mark.slow  # a real `clinimem serve` (gradio, the controller warming up) in its own process
+def test_clinimem_serve_answers_the_commands_and_removes_its_file_when_stopped(
+    small_store: SmallStore,
+) -> None:
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = owner_file(small_store.location)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clinimem.cli", "serve", "--store", small_store.location, "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (path.exists() and json.loads(path.read_text())["pid"] == server.pid):
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, "clinimem serve wrote no owner file in 240 s"
+            time.sleep(0.5)
+        listing, heavy = in_process("patients", "--store", small_store.location)
+        assert listing.returncode == 0, listing.stderr  # not "[store-locked]": the server answered
+        assert listing.stdout.splitlines()[-1] == "1 patients" and heavy == []
+    finally:
+        server.send_signal(signal.SIGINT)  # Ctrl-C, as a user stops it
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert not path.exists(), "the owner file outlived its server"
