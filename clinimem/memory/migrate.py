@@ -62,6 +62,7 @@ def migrate_store(old: str | Path, new: str | Path, *, prefix: str = "clinimem")
             report.collections[name] = _copy(source.client, target.client, name, dense is not None)
         for name in names:
             _verify(source.client, target.client, name)
+        target.patients()  # writes the patient roster (the old store has none) from the copied manifests
     finally:
         source.close()
         target.close()
@@ -82,9 +83,6 @@ def _copy(source: Any, target: Any, name: str, dense: bool) -> int:
         )
         if points:
             payloads = [dict(p.payload or {}) for p in points]
-            if name.endswith("_patients"):
-                for payload in payloads:  # the patient list reads this instead of the whole manifest
-                    payload.setdefault("resource_count", len(payload.get("resources") or {}))
             ids = [str(p.id) for p in points]
             if dense:
                 batch: Any = qmodels.Batch(

@@ -33,6 +33,7 @@ def create_collections(
     plan = {
         f"{prefix}_entries": (vectors, shards),
         f"{prefix}_patients": ({}, shards),  # one payload-only point per patient: its manifest
+        f"{prefix}_roster": ({}, 1),  # one small point per patient: what the patient list shows
         f"{prefix}_concepts": (vectors, 1),  # a few thousand concept vectors: one shard, replicated
         # loads in progress (MemoryStore's staging): one record per loading patient, and the new
         # contents of entries a load replaces until it is published

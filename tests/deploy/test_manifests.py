@@ -305,6 +305,7 @@ def test_qdrant_init_collections_open_as_a_memory_store(tmp_path: Path) -> None:
         assert made == [
             "clinimem_entries",
             "clinimem_patients",
+            "clinimem_roster",
             "clinimem_concepts",
             "clinimem_loads",
             "clinimem_staging",

@@ -212,3 +212,16 @@ def test_entries_have_payload_indexes_where_the_engine_keeps_them(backend: Backe
     else:
         indexed = set(store.client.get_collection(store.entries_collection).payload_schema)
     assert indexed >= INDEXED
+
+
+def test_a_store_written_before_the_roster_lists_its_patients(backend: Backend) -> None:
+    """Stores of earlier clinimem have manifests and no roster: the first list writes it from them."""
+    store = backend.open()
+    write(store, *version_1("p1"), *version_1("p2"))
+    listed = store.patients()
+    store.client.delete_collection(store.roster_collection)
+    store.close()
+    reopened = backend.open()  # creates the missing (empty) roster collection
+    assert reopened.client.count(reopened.roster_collection).count == 0
+    assert reopened.patients() == listed
+    assert reopened.client.count(reopened.roster_collection).count == 2
