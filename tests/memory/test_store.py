@@ -135,7 +135,9 @@ def test_versions_within_one_load_keep_only_the_newest(tmp_path, new_store) -> N
         folder / "4.json", bundle(observation("a1c", 8.4, last_updated=NEWER, status="entered-in-error"))
     )
     result = load_sources([folder], store_location=location)
-    assert result.report.total_rejected == 0
+    # Each older copy is reported as a duplicate of the newer one (issue 15: never a silent last-wins).
+    assert result.report.by_code() == {"duplicate": 2}
+    assert sorted(r.origin.source.rsplit("/", 1)[-1] for r in result.report.rejects) == ["1.json", "3.json"]
     store = shared_store(location)
     assert store.entry_ids() == {
         entry_id_for("Patient/p1", "$"),
