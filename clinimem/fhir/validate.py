@@ -435,7 +435,9 @@ def _check_resource(
     else:
         unknown = sorted(k for k in data if k not in _known_elements(rtype, cls) and not k.startswith("_"))
         if unknown:
-            return _invalid(origin, rtype, rid, f"{base}.{unknown[0]}", "element not defined in FHIR R4")
+            listed = "; ".join(f"element not defined in FHIR R4 at {base}.{name}" for name in unknown)
+            prefix = f"{len(unknown)} errors: " if len(unknown) > 1 else ""
+            return _invalid(origin, rtype, rid, f"{base}.{unknown[0]}", prefix + listed, located=True)
         if len(rid) > 64:
             return _invalid(origin, rtype, rid, f"{base}.id", "id longer than 64 characters")
 
