@@ -231,3 +231,16 @@ def test_an_export_with_one_old_version_file_is_refused_whole() -> None:
     ]
     assert len(items) == 3  # nothing loaded: the Encounters look like R4 but belong to an STU3 export
     assert "same export (folder) as Condition.ndjson, which is FHIR STU3" in items[2].reason
+
+
+def test_the_reader_process_reports_the_same(bad_load, tmp_path: Path) -> None:  # noqa: ANN001
+    result, _ = bad_load
+    location = str(tmp_path / "store")
+    try:
+        other = load_sources([BAD], store_location=location, reader_process=True)
+    finally:
+        release_shared_store(shared_store(location))
+    assert other.report.loaded == result.report.loaded
+    assert other.report.rejected == result.report.rejected
+    assert [r.as_dict() for r in other.report.rejects] == [r.as_dict() for r in result.report.rejects]
+    assert [w.as_dict() for w in other.report.warnings] == [w.as_dict() for w in result.report.warnings]
