@@ -149,7 +149,11 @@ def test_missing_id_is_taken_from_full_url_or_derived_with_a_warning() -> None:
     assert first.id == again.id != other.id and first.id.startswith("cm-")
     assert first.data["id"] == first.id
     (warning,) = first.warnings
-    assert (warning.code, warning.severity, warning.path) == ("id-assigned", "warning", "$.entry[0].resource.id")
+    assert (warning.code, warning.severity, warning.path) == (
+        "id-assigned",
+        "warning",
+        "$.entry[0].resource.id",
+    )
     assert "has no id" in warning.reason and first.id in warning.reason
 
 
