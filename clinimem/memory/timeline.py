@@ -39,14 +39,19 @@ def sort_key(entry: MemoryEntry) -> tuple[str, int, str, str]:
     return (entry.time or "", _KIND_ORDER.get(entry.kind, 99), entry.resource, entry.path)
 
 
+def visit_ordinals(entries: list[MemoryEntry]) -> dict[str, int]:
+    """Encounter reference -> its 1-based ordinal in the patient's timeline (of the encounters given)."""
+    encounters = sorted((e for e in entries if e.kind == "encounter"), key=sort_key)
+    return {e.resource: i for i, e in enumerate(encounters, start=1)}
+
+
 def order_entries(entries: list[MemoryEntry]) -> list[MemoryEntry]:
     """Entries in time order, each with ``visit`` set to its encounter's ordinal.
 
     Ordinals are computed here, at read time, from the encounters the memory
     holds now, so they stay right when visits are loaded out of order.
     """
-    encounters = sorted((e for e in entries if e.kind == "encounter"), key=sort_key)
-    ordinal = {e.resource: i for i, e in enumerate(encounters, start=1)}
+    ordinal = visit_ordinals(entries)
     ordered = []
     for entry in sorted(entries, key=sort_key):
         visit = ordinal.get(entry.encounter) if entry.encounter else None
