@@ -32,7 +32,7 @@ TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 class Binding:
     """One element bound to a required value set.
 
-    ``kind`` is ``code`` (a plain string), ``concept`` (a CodeableConcept whose
+    ``kind`` is ``code`` (a plain string), ``codes`` (a list of them), ``concept`` (a CodeableConcept whose
     codings of ``system``, or without a system, must hold a member) or ``coding``.
     ``strict`` False: only case is normalised, other codes pass (extensible bindings).
     """
@@ -111,6 +111,12 @@ BINDINGS: dict[str, tuple[Binding, ...]] = {
             system=TERMINOLOGY + "allergyintolerance-verification",
         ),
         Binding("type", _VS + "allergy-intolerance-type", _codes("allergy intolerance")),
+        Binding(
+            "category",
+            _VS + "allergy-intolerance-category",
+            _codes("food medication environment biologic"),
+            kind="codes",
+        ),
         Binding("criticality", _VS + "allergy-intolerance-criticality", _codes("low high unable-to-assess")),
     ),
     "Immunization": (
@@ -267,6 +273,15 @@ def check_codes(data: dict[str, Any]) -> tuple[dict[str, Any], list[CodeProblem]
             fixed = _check_code(value, binding, name, problems)
             if fixed is not None:
                 fixes[name] = fixed
+        elif binding.kind == "codes":
+            if isinstance(value, list):
+                fixed_list = [
+                    _check_code(code, binding, f"{name}[{i}]", problems) for i, code in enumerate(value)
+                ]
+                if any(f is not None for f in fixed_list):
+                    fixes[name] = [
+                        f if f is not None else code for f, code in zip(fixed_list, value, strict=True)
+                    ]
         elif binding.kind == "coding":
             fixed_coding = _check_coding(value, binding, name, problems)
             if fixed_coding is not None:

@@ -141,3 +141,11 @@ def test_good_resource_has_no_warnings() -> None:
     }
     result = check_resource(ok, Origin("f.json"))
     assert isinstance(result, SourcedResource) and result.warnings == ()
+
+
+def test_list_of_codes_is_checked_item_by_item() -> None:
+    fixed, problems = check_codes({"resourceType": "AllergyIntolerance", "category": ["Food", "drug"]})
+    assert fixed["category"] == ["Food", "drug"]  # an error: nothing is changed
+    assert [(p.severity, p.path) for p in problems] == [("warning", "category[0]"), ("error", "category[1]")]
+    fixed, problems = check_codes({"resourceType": "AllergyIntolerance", "category": ["Food", "medication"]})
+    assert fixed["category"] == ["food", "medication"] and len(problems) == 1
