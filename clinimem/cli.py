@@ -17,7 +17,10 @@ from clinimem.logs import configure_logging, redact
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("clinimem.commands.ingest", "load FHIR sources into the episodic memory"),
     "patients": ("clinimem.commands.patients", "list the patients in the memory"),
-    "store": ("clinimem.commands.store", "manage a store folder (`store migrate OLD NEW`)"),
+    "store": (
+        "clinimem.commands.store",
+        "manage an embedded store (`store migrate OLD NEW`, `store optimize`)",
+    ),
     "timeline": ("clinimem.commands.timeline", "print one patient's memory, visit by visit"),
     "ask": ("clinimem.commands.ask", "ask a question about one patient; answers cite the record"),
     "train": (

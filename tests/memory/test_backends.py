@@ -225,3 +225,26 @@ def test_a_store_written_before_the_roster_lists_its_patients(backend: Backend) 
     assert reopened.client.count(reopened.roster_collection).count == 0
     assert reopened.patients() == listed
     assert reopened.client.count(reopened.roster_collection).count == 2
+
+
+def test_an_edge_store_compacted_after_a_load_reads_the_same(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Closing after a large load compacts (here: any load); `clinimem store optimize` does it by hand."""
+    from clinimem.cli import main
+    from clinimem.memory import store as store_module
+
+    monkeypatch.setattr(store_module, "COMPACT_AFTER", 1)
+    store = MemoryStore(tmp_path / "store")
+    write(store, *version_1("p1"), *version_1("p2"))
+    write(store, bp_panel("bp1", 150.0, None, encounter_id="p1-e1", last_updated=NEW))  # a delete to vacuum
+    seen = (store.patients(), store.entries("p1"), store.entry_ids())
+    store.close()
+    reopened = MemoryStore(tmp_path / "store")
+    try:
+        assert (reopened.patients(), reopened.entries("p1"), reopened.entry_ids()) == seen
+        # The deleted diastolic entry is gone from the engine's own count too.
+        info = reopened.client._collections[reopened.entries_collection].shard.info()
+        assert info.points_count == len(seen[2]) == 11
+    finally:
+        reopened.close()
+    assert main(["store", "optimize", "--store", str(tmp_path / "store")]) == 0
+    assert "store" in capsys.readouterr().out
