@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.memory.mappers.common import MappedResource
@@ -79,6 +80,46 @@ class LoadLedger:
     _seen: dict[str, _Seen] = field(default_factory=dict)
     _patients: dict[str, bool] = field(default_factory=dict)
     _held: dict[str, list[tuple[SourcedResource, MappedResource]]] = field(default_factory=dict)
+    births: dict[str, str] = field(default_factory=dict)  # patient id -> birth date, when known
+
+    def birth_warning(self, resource: SourcedResource, mapped: MappedResource) -> Reject | None:
+        """A warning when an entry of ``resource`` is dated a day or more before its patient's birth.
+
+        Works on the mapped entries, so on every path (bundles, NDJSON, REST, the reader
+        process). Skipped when the bundle check already said so (it names the JSON path).
+        """
+        born = self.births.get(mapped.patient_id)
+        if not born or mapped.resource_type == "Patient":
+            return None
+        if any(
+            w.code == "implausible" and "before the patient's birth" in w.reason for w in resource.warnings
+        ):
+            return None
+        try:
+            birth = date.fromisoformat(born[:10])
+        except ValueError:
+            return None
+        for entry in mapped.entries:
+            try:
+                when = date.fromisoformat(entry.time[:10]) if entry.time else None
+            except ValueError:
+                continue
+            if when is not None and when < birth - timedelta(days=1):
+                return Reject(
+                    origin=resource.origin,
+                    code="implausible",
+                    reason=(
+                        f"{mapped.ref} in {resource.origin}: dated {entry.time[:10]}, before its patient's birth "
+                        f"({born[:10]}); loaded. Check the date (or the patient reference) in the source."
+                    ),
+                    resource_type=resource.resource_type,
+                    resource_id=resource.id,
+                    path=f"{resource.origin.json_path}{entry.path[1:]}"
+                    if entry.path.startswith("$")
+                    else None,
+                    severity="warning",
+                )
+        return None
 
     @property
     def identity_count(self) -> int:

@@ -175,11 +175,14 @@ def load_items(
 
     def known_patient(patient_id: str) -> bool:
         try:
-            return store.patient(patient_id) is not None
+            summary = store.patient(patient_id)
         except ClinimemError:
             raise
         except Exception:  # a store that cannot say: do not quarantine on its account
             return True
+        if summary is not None and summary.birth_date:
+            ledger.births.setdefault(patient_id, summary.birth_date)
+        return summary is not None
 
     ledger = LoadLedger(known_patient=known_patient)
     batch: list[SourcedResource] = []
@@ -194,6 +197,9 @@ def load_items(
         batch.append(resource)
         premapped.append(mapped)
         result.report.add_loaded(resource.resource_type)
+        warning = ledger.birth_warning(resource, mapped)
+        if warning is not None:
+            result.report.add_warning(warning)
 
     def take(resource: SourcedResource, mapped: MappedResource | Reject) -> None:
         """One mapped resource through the ledger: written, held for its patient, or rejected."""
@@ -213,6 +219,8 @@ def load_items(
             reject(decision.reject)
             return
         if mapped.resource_type == "Patient" and not mapped.removed:
+            if mapped.entries and mapped.entries[0].time:
+                ledger.births[mapped.patient_id] = mapped.entries[0].time
             send(resource, mapped)
             for waiting, waiting_mapped in ledger.patient_arrived(mapped.patient_id):
                 send(waiting, waiting_mapped)

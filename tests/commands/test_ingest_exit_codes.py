@@ -55,6 +55,6 @@ def test_old_version_only_exits_4_naming_the_version(tmp_path: Path) -> None:
 def test_bad_folder_loads_the_good_part_exits_0_and_shows_warnings(tmp_path: Path) -> None:
     code, out, err = _ingest(tmp_path, str(BAD))
     assert code == 0, err
-    assert "warnings (loaded): id-assigned 1, implausible 3, normalised 5" in out
+    assert "warnings (loaded): id-assigned 1, implausible 4, normalised 5" in out
     assert "duplicate 5" in out and "unknown-patient 1" in out and "fhir-version 4" in out
     assert "  warning " in out  # warnings are listed, not only counted

@@ -36,6 +36,7 @@ EXPECTED: dict[str, tuple[int, dict[str, int], dict[str, int]]] = {
     "r5-conditions.ndjson": (0, {"fhir-version": 1}, {}),
     "implausible.json": (4, {"implausible": 2}, {"implausible": 3, "normalised": 1}),
     "orphan.ndjson": (1, {}, {}),  # quarantined by the load (see below)
+    "before-birth.ndjson": (2, {}, {}),  # warned by the load, which knows the Patient (see below)
     "no-id-patient.json": (1, {}, {"id-assigned": 1}),
     "many-errors.json": (0, {"fhir-invalid": 1}, {}),
     "empty.ndjson": (0, {"empty": 1}, {}),
@@ -202,8 +203,10 @@ def test_orphan_is_quarantined_and_no_phantom_patient(bad_load) -> None:  # noqa
 
 def test_warnings_reach_the_report(bad_load, tmp_path: Path) -> None:  # noqa: ANN001
     report = bad_load[0].report
-    assert report.warnings_by_code() == Counter({"normalised": 5, "implausible": 3, "id-assigned": 1})
-    assert "warnings (loaded): id-assigned 1, implausible 3, normalised 5" in report.render()
+    assert report.warnings_by_code() == Counter({"normalised": 5, "implausible": 4, "id-assigned": 1})
+    assert "warnings (loaded): id-assigned 1, implausible 4, normalised 5" in report.render()
+    (nd,) = [w for w in report.warnings if w.ref == "Observation/obs-nd-before-birth"]
+    assert nd.origin.line == 2 and "before its patient's birth (1990-05-05)" in nd.reason
     written = (report.write_rejects(tmp_path / "rej.jsonl")).read_text(encoding="utf-8").splitlines()
     assert len(written) == len(report.rejects) + len(report.warnings)
     assert sum('"severity": "warning"' in line for line in written) == len(report.warnings)
