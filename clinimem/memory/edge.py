@@ -368,9 +368,3 @@ def _filter(query_filter: qmodels.Filter | None) -> Any:
         should=conditions(query_filter.should),
         must_not=conditions(query_filter.must_not),
     )
-
-
-def remove_store(folder: str | Path) -> None:
-    """Delete an edge store folder (tests and ``:memory:`` stores)."""
-    if os.path.isdir(folder):
-        shutil.rmtree(folder, ignore_errors=True)
