@@ -26,7 +26,7 @@ from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerC
 from clinimem.controller.question import QuestionFeatures, shared_question_encoder
 from clinimem.controller.vocabulary import check_vocabulary
 from clinimem.errors import ClinimemError
-from clinimem.grounding.match import FEATURES, ground, listed_slots
+from clinimem.grounding.match import FEATURES, LISTED_KINDS, ground, kinds_named_in, listed_slots
 
 WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
 # Other trained weights (`clinimem train --out FILE`) are used when this names them.
@@ -153,6 +153,13 @@ class ControllerReader:
             score = grounding.slots[:, FEATURES.index("score")]
             top = pool & (score >= float(score[pool].max()) - 1e-6)
             evidence = tuple(int(i) for i in np.nonzero(top)[0])
+        if op == "list" and not named_outright:
+            # "what are his current meds?": a list of the one kind the question names, not the
+            # problems the evidence head read alongside
+            kinds = [k for k in kinds_named_in(features.text) if k in LISTED_KINDS]
+            if len(kinds) == 1:
+                of_kind = tuple(i for i in evidence if slots.concepts.slot_kind[i] == kinds[0])
+                evidence = of_kind or evidence
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there
             evidence = tuple(int(i) for i in np.nonzero(best)[0])

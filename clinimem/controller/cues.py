@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COUNT = re.compile(r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|\bn of\b)", re.I)
+from clinimem.grounding.match import tokens_match
+
+_COUNT = re.compile(
+    r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|\bn of\b|^\s*n\s+\w|"
+    r"\btotal\b.*\b(?:doses|times|shots|visits|episodes|prescriptions|encounters)\b)",
+    re.I,
+)
+# "nmber of flu vacine doses": the count words, misspelt
+_COUNT_WORDS = ("number",)
 # "BP count?": a count, unless "count" is the lab's own name ("platelet count")
 _COUNT_WORD = re.compile(r"\bcount\b", re.I)
 # a yes/no question about one named thing ("HTG still active y/n?", "is the burn still active?")
@@ -26,6 +34,16 @@ _FIRST = re.compile(r"\b(first|1st|earliest|initial|initially|onset|start|starte
 _WINDOW = re.compile(r"\b(over|during|in|past|for)\s+the\s+(last|past)\b|\blast\s+\d+\b|\bsince\b", re.I)
 _YES_NO = re.compile(r"^\s*(is|are|does|do|has|have|was|were|did|can|any)\b", re.I)
 _SINCE_WHEN = re.compile(r"\bsince when\b", re.I)
+# the shape of a series: "trend", "trajectory", "rising or falling", "gone up or down"
+_TREND = re.compile(
+    r"\b(trend|trends|trended|trending|trajectory|direction|rising or falling|going up or down|"
+    r"gone up|going up|gone down|up or down|improving or worsening|better or worse)\b",
+    re.I,
+)
+# a status asked of one named thing: "HTG still active?", "Active SAB?", "prediabetes ongoing?"
+_STATUS = re.compile(r"\b(still|ongoing|active|current|currently|resolved|stopped|discontinued)\b", re.I)
+# a question that asks for something other than yes or no
+_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
 # Operations that pick one entry at an end of a series (not relative to an event).
 PICK_OPS = frozenset({"lookup", "first", "last"})
 ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
@@ -37,6 +55,10 @@ class Cue:
 
     op: str | None
     because: str = ""
+
+
+def _fuzzy_word(question: str, words: tuple[str, ...]) -> bool:
+    return any(tokens_match(w, v) for w in re.findall(r"[a-z]+", question.lower()) for v in words)
 
 
 def _order(question: str) -> str | None:
@@ -67,8 +89,25 @@ def operation_cue(
     if op in ANCHORED_OPS or op in ("trend", "compare", "abstain"):
         # relative to an event, a series' shape, or nothing in the record: these words do not settle it
         return Cue(None)
-    if _COUNT.search(question) or (_COUNT_WORD.search(question) and not count_in_name):
+    if named_concept and _TREND.search(question):
+        return Cue("trend", "a series' shape asked ('trend', 'trajectory', 'rising or falling')")
+    # "Platelets [#/volume] in Blood by Automated count": a name's own brackets say nothing of the operation
+    plain = re.sub(r"\[[^\]]*\]", " ", question)
+    counted = _COUNT.search(plain) or (_fuzzy_word(plain, _COUNT_WORDS) and "of" in plain.lower().split())
+    if counted or (_COUNT_WORD.search(plain) and not count_in_name):
         return Cue("count" if op != "count" else None, "a count asked ('how many', 'number of', '#')")
+    if op == "count" and count_in_name:
+        # "platelet count in 1995": "count" only as part of the name
+        return Cue(_order(question) or "lookup", "'count' is only part of the name asked about")
+    if (
+        named_concept
+        and not named_whole_kind
+        and op != "exists"
+        and _STATUS.search(question)
+        and not _WH.search(question)
+        and not _WHEN.search(question)
+    ):
+        return Cue("exists", "a status asked of one named thing ('still active?', 'ongoing?')")
     if op == "list" and (_ASKS_IF.search(question) or (named_concept and _YES_NO.search(question))):
         return Cue("exists", "a yes/no question ('y/n', 'is ... still active?')")
     if _WHEN.search(question) and op not in PICK_OPS:

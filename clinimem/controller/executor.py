@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from clinimem.answer import AnswerValue
 from clinimem.controller.question import DateWindow
+from clinimem.grounding.match import tokens_match
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import format_number
 
@@ -245,9 +246,18 @@ def _holds_now(entry: MemoryEntry) -> bool:
     return True
 
 
+def _asks_now_only(question: str) -> bool:
+    """A list of what holds now ("current meds", "currnet meds"), not of all ("active and resolved")."""
+    if _ASKS_ALL.search(question):
+        return False
+    return bool(_ASKS_NOW.search(question)) or any(
+        tokens_match(word, now) for word in re.findall(r"[a-z]+", question.lower()) for now in _NOW_WORDS
+    )
+
+
 def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     chosen = sel.chosen
-    if _ASKS_NOW.search(plan.question):
+    if _asks_now_only(plan.question):
         # "current medications", "active problems": what holds now, by each entry's own status
         chosen = [i for i in chosen if _holds_now(entries[i])]
         if not chosen:
@@ -259,9 +269,7 @@ def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
         }.values(),
         key=str.lower,
     )
-    return Result(
-        AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + sel.anchored
-    )
+    return Result(AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + sel.anchored)
 
 
 def _count(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
@@ -335,7 +343,18 @@ _ASKS_OVER = re.compile(
 )
 _ASKS_EVER = re.compile(r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past)\b", re.I)
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
-_ASKS_NOW = re.compile(r"\b(still|currently|current|now|active|ongoing|at present|these days)\b", re.I)
+_ASKS_NOW = re.compile(
+    r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now)\b|"
+    r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
+    re.I,
+)
+# typed fast: "currnet meds", "curent med list"
+_NOW_WORDS = ("current", "currently", "ongoing")
+# both ends asked for: "active and resolved", "past and current", "incl resolved", "ever had"
+_ASKS_ALL = re.compile(
+    r"\b(ever|past|resolved|inactive|stopped|discontinued|incl|including|history|hx|pmh|all[- ]time|both)\b",
+    re.I,
+)
 
 
 def asks(question: str, kind: str) -> str:

@@ -18,12 +18,19 @@ import numpy as np
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# "May 21, 2012", "September 11th 1990", "21 May 2012", "12/14/2017" (US order, as US records write it)
+_MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b")
+_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{4})\b")
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 _LAST_N = re.compile(
     r"\b(?:last|past|latest|recent|previous|first)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.I,
 )
+_NUMBER = r"(\d+|two|three|four|five|six|seven|eight|nine|ten)"
+# "the 3 most recent readings", "3 latest", "x3 most recent", "(last 3)"
+_N_LAST = re.compile(rf"\b{_NUMBER}\s+(?:most\s+recent|latest|last|previous|prior)\b|\bx\s?(\d+)\b", re.I)
 _WORD_NUMBERS = {
     "two": 2,
     "three": 3,
@@ -128,6 +135,14 @@ def _window_for(text: str, start_idx: int, start: str, end: str, matched: str) -
     return DateWindow(start=start, end=end, relation=relation, text=matched)
 
 
+def _days_named(text: str) -> list[tuple[re.Match[str], str, str, str]]:
+    """Dates written out to the day, as (match, month, day, year), in the order they appear."""
+    found = [(m, m.group(1), m.group(2), m.group(3)) for m in _MONTH_DAY_YEAR.finditer(text)]
+    found += [(m, m.group(2), m.group(1), m.group(3)) for m in _DAY_MONTH_YEAR.finditer(text)]
+    found += [(m, m.group(1), m.group(2), m.group(3)) for m in _SLASH_DATE.finditer(text)]
+    return sorted(found, key=lambda f: f[0].start())
+
+
 def find_date_window(text: str) -> DateWindow | None:
     """The first date in ``text`` as a window: a day, a month, a year or a span of years."""
     m = _YEAR_RANGE.search(text)
@@ -139,6 +154,11 @@ def find_date_window(text: str) -> DateWindow | None:
     if m:
         day = m.group(0)
         return _window_for(text, m.start(), day, day, day)
+    for m, month_word, day_text, year_text in _days_named(text):
+        month = _MONTHS.get(month_word.lower()) if not month_word.isdigit() else int(month_word)
+        if month and 1 <= month <= 12 and 1 <= int(day_text) <= calendar.monthrange(int(year_text), month)[1]:
+            day = f"{year_text}-{month:02d}-{int(day_text):02d}"
+            return _window_for(text, m.start(), day, day, m.group(0))
     for m in _MONTH_YEAR.finditer(text):
         month = _MONTHS.get(m.group(1).lower())
         if month:
@@ -154,10 +174,10 @@ def find_date_window(text: str) -> DateWindow | None:
 
 
 def find_count(text: str) -> int | None:
-    m = _LAST_N.search(text)
+    m = _LAST_N.search(text) or _N_LAST.search(text)
     if not m:
         return None
-    raw = m.group(1).lower()
+    raw = next(g for g in m.groups() if g).lower()
     return int(raw) if raw.isdigit() else _WORD_NUMBERS[raw]
 
 

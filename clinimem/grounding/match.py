@@ -223,6 +223,11 @@ STOPWORDS = frozenset(
         "year",
         "years",
         "trend",
+        "trends",
+        "trajectory",
+        "direction",
+        "health",
+        "medical",
         "trended",
         "trending",
         "change",
@@ -564,7 +569,7 @@ def patient_concepts(entries: Sequence[MemoryEntry]) -> PatientConcepts:
         if found is None:
             found = index[key] = len(concepts)
             names = clean_names(_display(entry), entry.kind) if entry.kind != "patient" else ()
-            names += lex.names_for(entry.code_system, entry.code)
+            names += lex.names_for(entry.code_system, entry.code, _display(entry))
             if entry.code and not entry.code.isdigit():
                 names += (entry.code,)
             spelled = [t for t in (_name_tokens(n) for n in names) if t]

@@ -66,9 +66,7 @@ def test_note_questions_follow_the_flags_through_the_trained_controller(engine, 
 
     root = next(p for p in tmp_path_factory.getbasetemp().iterdir() if p.name.startswith("controller"))
     bundles = sorted(
-        p
-        for p in (root / "patients").glob("*.json")
-        if ".truth" not in p.name and p.name != "manifest.json"
+        p for p in (root / "patients").glob("*.json") if ".truth" not in p.name and p.name != "manifest.json"
     )
     questions = [
         q for q in generate_for_patients(bundles, seed=3, per_patient=20, notes=True) if q.category == "notes"
@@ -85,7 +83,9 @@ def test_note_questions_follow_the_flags_through_the_trained_controller(engine, 
             if "family" in q.question.lower():
                 assert all("family" in f for f in flags), q.question
             else:
-                assert not any(f & {"negated", "hypothetical", "uncertain", "family"} for f in flags), q.question
+                assert not any(f & {"negated", "hypothetical", "uncertain", "family"} for f in flags), (
+                    q.question
+                )
     assert right / len(questions) >= 0.8, f"{right}/{len(questions)}"
 
 

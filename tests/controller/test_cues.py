@@ -37,3 +37,30 @@ def test_the_words_that_settle_an_operation_override_the_head(
 )
 def test_no_cue_where_the_words_do_not_settle_it(question: str, head: str, whole: bool) -> None:
     assert operation_cue(question, head, named_whole_kind=whole).op is None
+
+
+@pytest.mark.parametrize(
+    ("question", "head", "named", "count_in_name", "expected"),
+    [
+        ("BMI trajectory (last 3)?", "last", True, False, "trend"),
+        ("Is the calcium rising or falling?", "lookup", True, False, "trend"),
+        ("HTG still active y/n?", "list", True, False, "exists"),
+        ("prediabetes ongoing?", "count", True, False, "exists"),
+        ("total flu vaccine doses?", "list", True, False, "count"),
+        ("nmber of flu vacine doses", "list", True, False, "count"),
+        # the name's own "[#/volume]" and "count" are not a count asked
+        ("Most recent Platelets [#/volume] in Blood by Automated count result?", "count", True, True, "last"),
+    ],
+)
+def test_trend_status_and_count_words(
+    question: str, head: str, named: bool, count_in_name: bool, expected: str
+) -> None:
+    cue = operation_cue(
+        question, head, named_whole_kind=False, named_concept=named, count_in_name=count_in_name
+    )
+    assert cue.op == expected
+
+
+def test_a_status_word_in_a_question_for_a_value_is_not_a_yes_no():
+    cue = operation_cue("What is the current dose of metformin?", "last", False, named_concept=True)
+    assert cue.op is None

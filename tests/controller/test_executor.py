@@ -271,3 +271,12 @@ def test_a_value_asked_of_entries_without_one_gives_the_date_of_the_one_picked()
     # "her most recent warfarin?": a prescription has no value; its date answers
     result = execute(Plan("last", "value", (2, 3), None, question="most recent one?"), PROBLEMS)
     assert result.value.kind == "date" and result.value.value == "2019-05-01" and result.cited == (2,)
+
+
+def test_a_misspelt_current_still_lists_what_holds_now_and_both_ends_list_all():
+    def names(question: str) -> list[str]:
+        return execute(Plan("list", "list", (0, 1, 2, 3), None, question=question), PROBLEMS).value.value
+
+    assert names("what are her currnet meds and problems?") == ["Hypertension", "warfarin"]
+    for question in ("Her diagnoses and meds, active and resolved?", "full problem list incl resolved"):
+        assert names(question) == ["Acute bronchitis", "amoxicillin", "Hypertension", "warfarin"]

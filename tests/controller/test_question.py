@@ -38,7 +38,10 @@ def test_shorthand_is_spelled_out_as_words_only():
 def test_the_result_before_the_last_one_is_read_as_one_step_back():
     from clinimem.controller.question import one_before_last
 
-    assert one_before_last("What was the HbA1c before the last one?") == ("What was the most recent HbA1c?", 1)
+    assert one_before_last("What was the HbA1c before the last one?") == (
+        "What was the most recent HbA1c?",
+        1,
+    )
     assert one_before_last("What was her previous LDL?") == ("What was her most recent LDL?", 1)
     assert one_before_last("Second most recent eGFR?")[1] == 1
     # comparisons, counts and "prior to"/"previous to" an event are not this
@@ -51,3 +54,17 @@ def test_the_result_before_the_last_one_is_read_as_one_step_back():
         "What was the last LDL before simvastatin was started?",
     ):
         assert one_before_last(text) == (text, 0), text
+
+
+def test_a_day_written_out_is_a_window_of_that_day():
+    for text in ("DBP on May 21, 2012?", "DBP on 21 May 2012", "DBP 5/21/2012", "DBP on May 21st 2012"):
+        window = find_date_window(text)
+        assert (window.start, window.end) == ("2012-05-21", "2012-05-21"), text
+    assert find_date_window("BMI in March 2019").start == "2019-03-01"
+
+
+def test_the_n_most_recent_in_other_words():
+    assert find_count("How has her calcium trended over the 3 most recent readings?") == 3
+    assert find_count("Cr trend x3") == 3
+    assert find_count("Ca trajectory (last 3)?") == 3
+    assert find_count("What was her BMI in 2019?") is None
