@@ -26,7 +26,7 @@ from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerC
 from clinimem.controller.question import QuestionFeatures, shared_question_encoder
 from clinimem.controller.vocabulary import check_vocabulary
 from clinimem.errors import ClinimemError
-from clinimem.grounding.match import FEATURES, LISTED_KINDS, ground, kinds_named_in, listed_slots
+from clinimem.grounding.match import FEATURES, ground, listed_kind, listed_slots
 
 WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
 # Other trained weights (`clinimem train --out FILE`) are used when this names them.
@@ -156,9 +156,9 @@ class ControllerReader:
         if op == "list" and not named_outright:
             # "what are his current meds?": a list of the one kind the question names, not the
             # problems the evidence head read alongside
-            kinds = [k for k in kinds_named_in(features.text) if k in LISTED_KINDS]
-            if len(kinds) == 1:
-                of_kind = tuple(i for i in evidence if slots.concepts.slot_kind[i] == kinds[0])
+            kind = listed_kind(features.text)
+            if kind is not None:
+                of_kind = tuple(i for i in evidence if slots.concepts.slot_kind[i] == kind)
                 evidence = of_kind or evidence
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clinimem.grounding.match import tokens_match
+from clinimem.grounding.match import has_word_like
 
 _COUNT = re.compile(
     r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|\bn of\b|^\s*n\s+\w|"
@@ -57,10 +57,6 @@ class Cue:
     because: str = ""
 
 
-def _fuzzy_word(question: str, words: tuple[str, ...]) -> bool:
-    return any(tokens_match(w, v) for w in re.findall(r"[a-z]+", question.lower()) for v in words)
-
-
 def _order(question: str) -> str | None:
     if _SINCE_WHEN.search(question):
         return "first"
@@ -93,7 +89,7 @@ def operation_cue(
         return Cue("trend", "a series' shape asked ('trend', 'trajectory', 'rising or falling')")
     # "Platelets [#/volume] in Blood by Automated count": a name's own brackets say nothing of the operation
     plain = re.sub(r"\[[^\]]*\]", " ", question)
-    counted = _COUNT.search(plain) or (_fuzzy_word(plain, _COUNT_WORDS) and "of" in plain.lower().split())
+    counted = _COUNT.search(plain) or (has_word_like(plain, _COUNT_WORDS) and "of" in plain.lower().split())
     if counted or (_COUNT_WORD.search(plain) and not count_in_name):
         return Cue("count" if op != "count" else None, "a count asked ('how many', 'number of', '#')")
     if op == "count" and count_in_name:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from clinimem.answer import AnswerValue
 from clinimem.controller.question import DateWindow
-from clinimem.grounding.match import tokens_match
+from clinimem.grounding.match import has_word_like
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import format_number
 
@@ -250,9 +250,7 @@ def _asks_now_only(question: str) -> bool:
     """A list of what holds now ("current meds", "currnet meds"), not of all ("active and resolved")."""
     if _ASKS_ALL.search(question):
         return False
-    return bool(_ASKS_NOW.search(question)) or any(
-        tokens_match(word, now) for word in re.findall(r"[a-z]+", question.lower()) for now in _NOW_WORDS
-    )
+    return bool(_ASKS_NOW.search(question)) or has_word_like(question, _NOW_WORDS)
 
 
 def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:

@@ -24,11 +24,8 @@ _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{4})\b")
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
-_LAST_N = re.compile(
-    r"\b(?:last|past|latest|recent|previous|first)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
-    re.I,
-)
 _NUMBER = r"(\d+|two|three|four|five|six|seven|eight|nine|ten)"
+_LAST_N = re.compile(rf"\b(?:last|past|latest|recent|previous|first)\s+{_NUMBER}\b", re.I)
 # "the 3 most recent readings", "3 latest", "x3 most recent", "(last 3)"
 _N_LAST = re.compile(rf"\b{_NUMBER}\s+(?:most\s+recent|latest|last|previous|prior)\b|\bx\s?(\d+)\b", re.I)
 _WORD_NUMBERS = {

@@ -495,6 +495,11 @@ def tokens_match(q: str, v: str) -> bool:
     return common >= 6 and common >= 0.75 * min(len(q), len(v))
 
 
+def has_word_like(text: str, words: Sequence[str]) -> bool:
+    """Whether a word of ``text`` reads as one of ``words``, typos allowed ("currnet", "nmber")."""
+    return any(tokens_match(w, v) for w in re.findall(r"[a-z]+", text.lower()) for v in words)
+
+
 @lru_cache(maxsize=200_000)
 def abbreviates(q: str, v: str) -> bool:
     """One word a clipped form of the other ("alb"/"albumin", "trig"/"triglyceride", "hep"/"hepatitis")."""
@@ -665,6 +670,12 @@ def kinds_named_in(question: str) -> tuple[str, ...]:
 LISTED_KINDS = ("medication", "condition", "immunization", "allergy", "procedure", "encounter")
 
 
+def listed_kind(question: str) -> str | None:
+    """The one kind of :data:`LISTED_KINDS` the question names, or None (none, or several)."""
+    kinds = [k for k in kinds_named_in(question) if k in LISTED_KINDS]
+    return kinds[0] if len(kinds) == 1 else None
+
+
 def listed_slots(question: str, grounding: Grounding, concepts: PatientConcepts) -> tuple[int, ...]:
     """The slots a question about a whole class or kind names, or () when it names neither.
 
@@ -675,10 +686,10 @@ def listed_slots(question: str, grounding: Grounding, concepts: PatientConcepts)
     classes = grounding.slots[:, FEATURES.index("class")] > 0
     if classes.any():
         return tuple(int(i) for i in np.nonzero(classes)[0])
-    kinds = [k for k in kinds_named_in(question) if k in LISTED_KINDS]
-    if len(kinds) != 1:
+    kind = listed_kind(question)
+    if kind is None:
         return ()
-    return tuple(i for i, kind in enumerate(concepts.slot_kind) if kind == kinds[0])
+    return tuple(i for i, slot_kind in enumerate(concepts.slot_kind) if slot_kind == kind)
 
 
 def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
