@@ -61,6 +61,7 @@ Facts are chosen per patient with a fixed seed (``--seed``), so a rerun writes t
 from __future__ import annotations
 
 import argparse
+import calendar
 import hashlib
 import json
 import random
@@ -74,20 +75,7 @@ from typing import Any
 
 from clinimem_eval.everyday import tables
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = tuple(calendar.month_name)[1:]
 SMOKING_LOINC = "72166-2"
 SYSTOLIC_LOINC = "8480-6"
 MIN_PHRASINGS = 12

@@ -33,6 +33,7 @@ Rules for the gold values:
 from __future__ import annotations
 
 import argparse
+import calendar
 import hashlib
 import json
 import random
@@ -943,20 +944,7 @@ def vax_names(display: str) -> Names | None:
 
 # ----------------------------------------------------------------------------- phrasing
 
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = list(calendar.month_name)[1:]
 COMMON_TYPOS = {
     "cholesterol": "cholestrol", "hemoglobin": "hemoglobn", "pressure": "presure", "potassium": "potasium",
     "creatinine": "creatinin", "triglycerides": "triglicerides", "platelet": "platlet", "hypertension": "hypertention",
