@@ -156,9 +156,9 @@ class ControllerReader:
         if op == "list" and not named_outright:
             # "what are his current meds?": a list of the one kind the question names, not the
             # problems the evidence head read alongside
-            kind = listed_kind(features.text)
-            if kind is not None:
-                of_kind = tuple(i for i in evidence if slots.concepts.slot_kind[i] == kind)
+            named_kind = listed_kind(features.text)
+            if named_kind is not None:
+                of_kind = tuple(i for i in evidence if slots.concepts.slot_kind[i] == named_kind)
                 evidence = of_kind or evidence
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there
