@@ -111,3 +111,20 @@ def test_a_kind_asked_as_a_whole_is_answered_from_every_entry_of_it(engine):
     assert count.answer.value == len({e.resource for e in entries if e.kind == "encounter"})
     # a named thing the record does not hold still abstains, even though "shot" names a kind
     assert engine.ask(patient.patient_id, "When was the last COVID shot?").abstained
+
+
+def test_a_list_of_one_named_kind_keeps_only_that_kind(engine):
+    # "current medications" is a list of drugs that hold now, never the problems read alongside
+    patient = max(engine.patients(), key=lambda p: p.entries)
+    entries = engine.memory(patient.patient_id).entries
+    answer = engine.ask(patient.patient_id, "What medications is he currently taking?")
+    assert answer.answer.kind in ("list", "none")
+    drugs = {e.display for e in entries if e.kind == "medication" and e.status == "active"}
+    if drugs:
+        assert not answer.abstained
+        assert answer.citations
+        by_id = {e.entry_id: e for e in entries}
+        assert {by_id[c.entry_id].kind for c in answer.citations} == {"medication"}
+        assert set(answer.answer.value) <= drugs
+    else:
+        assert answer.abstained
