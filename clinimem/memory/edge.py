@@ -17,8 +17,8 @@ two libraries; nothing here writes into either one's private storage.
 
 The calls answered: ``get_collections``, ``create_collection``,
 ``create_payload_index``, ``delete_collection``, ``retrieve``, ``scroll``,
-``upsert``, ``delete``, ``count``, ``query_points``, ``close``; with the
-``qdrant_client.models`` arguments ``MemoryStore`` passes. Anything else raises
+``upsert``, ``delete``, ``count``, ``query_points``, ``close``; with the store's own
+request types (:mod:`clinimem.memory.points`, no qdrant-client import). Anything else raises
 ``AttributeError`` as a missing method would.
 """
 
@@ -36,9 +36,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import qdrant_edge as edge
-from qdrant_client.http import models as qmodels
 
 from clinimem.errors import StoreError, StoreLockedError
+from clinimem.memory.points import (
+    Dense,
+    Exclude,
+    Filter,
+    HasId,
+    IndexSchema,
+    Match,
+    MatchAny,
+    PayloadSelection,
+    PointBatch,
+)
 
 MARKER = "clinimem-edge.json"
 FORMAT = 1
@@ -52,15 +62,6 @@ _COLD = edge.Memory.Cold
 # No vector graph: every search is within one patient (a payload-index lookup, then a few hundred
 # exact distances); a graph over all patients would cost RAM and optimize time and serve nothing.
 _NO_GRAPH = edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000, payload_m=0)
-_SCHEMAS = {
-    qmodels.PayloadSchemaType.KEYWORD: edge.PayloadSchemaType.Keyword,
-    qmodels.PayloadSchemaType.INTEGER: edge.PayloadSchemaType.Integer,
-    qmodels.PayloadSchemaType.FLOAT: edge.PayloadSchemaType.Float,
-    qmodels.PayloadSchemaType.BOOL: edge.PayloadSchemaType.Bool,
-    qmodels.PayloadSchemaType.DATETIME: edge.PayloadSchemaType.Datetime,
-    qmodels.PayloadSchemaType.TEXT: edge.PayloadSchemaType.Text,
-    qmodels.PayloadSchemaType.UUID: edge.PayloadSchemaType.Uuid,
-}
 
 
 def is_edge_store(folder: Path) -> bool:
@@ -146,13 +147,11 @@ class EdgeClient:
     def collection_exists(self, name: str) -> bool:
         return name in self._collections
 
-    def create_collection(self, collection_name: str, vectors_config: Any = None, **_: Any) -> bool:
+    def create_collection(self, collection_name: str, vectors_config: Dense | None = None) -> bool:
         with self._guard:
             if collection_name in self._collections:
                 return False
-            if isinstance(vectors_config, qmodels.VectorParams):
-                if vectors_config.distance != qmodels.Distance.COSINE:
-                    raise StoreError("the edge store keeps cosine vectors only", file=str(self.folder))
+            if vectors_config is not None:
                 config = edge.EdgeConfig(
                     vectors=edge.EdgeVectorParams(
                         size=vectors_config.size, distance=edge.Distance.Cosine, memory=_COLD
@@ -170,7 +169,7 @@ class EdgeClient:
             path = self.folder / "shards" / collection_name
             if path.exists():  # a shard made by a process that died before the marker named it
                 shutil.rmtree(path)
-            dense = isinstance(vectors_config, qmodels.VectorParams)
+            dense = vectors_config is not None
             shard = edge.EdgeShard.create(str(path), config)
             self._collections[collection_name] = _Collection(shard, dense=dense)
             self._meta["collections"][collection_name] = {"dense": dense}
@@ -188,9 +187,7 @@ class EdgeClient:
             shutil.rmtree(self.folder / "shards" / collection_name)
             return True
 
-    def create_payload_index(
-        self, collection_name: str, field_name: str, field_schema: Any, **_: Any
-    ) -> None:
+    def create_payload_index(self, collection_name: str, field_name: str, field_schema: IndexSchema) -> None:
         schema = _index_params(field_schema)
         collection = self._get(collection_name)
         with collection.lock:
@@ -201,24 +198,21 @@ class EdgeClient:
 
     # -- points --------------------------------------------------------------------------------
 
-    def upsert(self, collection_name: str, points: Any, wait: bool = True, **_: Any) -> None:
+    def upsert(self, collection_name: str, points: PointBatch, wait: bool = True) -> None:
         collection = self._get(collection_name)
-        if isinstance(points, qmodels.Batch):
-            ids, payloads = points.ids, points.payloads or [None] * len(points.ids)
-            vectors: Sequence[Any] = points.vectors  # type: ignore[assignment]
+        if collection.dense:
+            if points.vectors is None:
+                raise StoreError(f"{collection_name} needs a vector per point", file=str(self.folder))
+            built = [
+                edge.Point(str(i), list(v), p)
+                for i, v, p in zip(points.ids, points.vectors, points.payloads, strict=True)
+            ]
         else:
-            ids = [p.id for p in points]
-            vectors = [p.vector for p in points]
-            payloads = [p.payload for p in points]
-        built = [
-            edge.Point(str(i), list(v) if collection.dense else {}, p)
-            for i, v, p in zip(ids, vectors, payloads, strict=True)
-        ]
+            built = [edge.Point(str(i), {}, p) for i, p in zip(points.ids, points.payloads, strict=True)]
         with collection.lock:
             collection.shard.update(edge.UpdateOperation.upsert_points(built))
 
-    def delete(self, collection_name: str, points_selector: Any, wait: bool = True, **_: Any) -> None:
-        ids = points_selector.points if isinstance(points_selector, qmodels.PointIdsList) else points_selector
+    def delete(self, collection_name: str, ids: Sequence[str], wait: bool = True) -> None:
         if not ids:
             return
         collection = self._get(collection_name)
@@ -229,9 +223,8 @@ class EdgeClient:
         self,
         collection_name: str,
         ids: Sequence[Any],
-        with_payload: Any = True,
+        with_payload: PayloadSelection = True,
         with_vectors: bool = False,
-        **_: Any,
     ) -> list[EdgeRecord]:
         if not ids:
             return []
@@ -246,9 +239,8 @@ class EdgeClient:
         collection_name: str,
         limit: int = 10,
         offset: Any = None,
-        with_payload: Any = True,
+        with_payload: PayloadSelection = True,
         with_vectors: bool = False,
-        **_: Any,
     ) -> tuple[list[EdgeRecord], str | None]:
         collection = self._get(collection_name)
         records, next_offset = collection.shard.scroll(
@@ -271,10 +263,9 @@ class EdgeClient:
         self,
         collection_name: str,
         query: Sequence[float],
-        query_filter: qmodels.Filter | None = None,
+        query_filter: Filter | None = None,
         limit: int = 10,
-        with_payload: Any = True,
-        **_: Any,
+        with_payload: PayloadSelection = True,
     ) -> Any:
         collection = self._get(collection_name)
         hits = collection.shard.query(
@@ -313,23 +304,20 @@ class EdgeClient:
                 self._lock_file.close()
 
 
-def _index_params(field_schema: Any) -> Any:
-    """qdrant-client's index schema as edge's, its index kept on disk (Cold)."""
-    if isinstance(field_schema, qmodels.KeywordIndexParams):
-        return edge.KeywordIndexParams(is_tenant=bool(field_schema.is_tenant), memory=_COLD)
-    schema = qmodels.PayloadSchemaType(field_schema)
-    if schema == qmodels.PayloadSchemaType.KEYWORD:
+def _index_params(field_schema: IndexSchema) -> Any:
+    """The store's index schema as edge's, kept on disk (Cold)."""
+    if field_schema == "tenant":
+        return edge.KeywordIndexParams(is_tenant=True, memory=_COLD)
+    if field_schema == "keyword":
         return edge.KeywordIndexParams(memory=_COLD)
-    if schema == qmodels.PayloadSchemaType.DATETIME:
+    if field_schema == "datetime":
         return edge.DatetimeIndexParams(memory=_COLD)
-    return _SCHEMAS[schema]
+    raise StoreError(f"the edge store keeps no index of type {field_schema!r}")
 
 
-def _payload_selector(with_payload: Any) -> Any:
-    if isinstance(with_payload, qmodels.PayloadSelectorExclude):
-        return edge.PayloadSelector.Exclude(list(with_payload.exclude))
-    if isinstance(with_payload, qmodels.PayloadSelectorInclude):
-        return edge.PayloadSelector.Include(list(with_payload.include))
+def _payload_selector(with_payload: PayloadSelection) -> Any:
+    if isinstance(with_payload, Exclude):
+        return edge.PayloadSelector.Exclude(list(with_payload.fields))
     if isinstance(with_payload, list):
         return edge.PayloadSelector.Include(with_payload)
     return bool(with_payload)
@@ -342,29 +330,16 @@ def _record(record: Any, dense: bool, score: float = 0.0) -> EdgeRecord:
     return EdgeRecord(str(record.id), record.payload, vector if dense else None, score)
 
 
-def _filter(query_filter: qmodels.Filter | None) -> Any:
-    """The conditions MemoryStore uses (match on a keyword, has-id, any-of) in edge's types."""
+def _filter(query_filter: Filter | None) -> Any:
+    """The store's conditions (match on a keyword, any-of, has-id) in edge's types."""
     if query_filter is None:
         return None
 
-    def condition(c: Any) -> Any:
-        if isinstance(c, qmodels.HasIdCondition):
-            return edge.HasIdCondition({str(i) for i in c.has_id})
-        if isinstance(c, qmodels.FieldCondition) and isinstance(c.match, qmodels.MatchValue):
-            return edge.FieldCondition(c.key, match=edge.MatchValue(c.match.value))
-        if isinstance(c, qmodels.FieldCondition) and isinstance(c.match, qmodels.MatchAny):
-            return edge.FieldCondition(c.key, match=edge.MatchAny(list(c.match.any)))
-        if isinstance(c, qmodels.Filter):
-            return _filter(c)
-        raise StoreError(f"the edge store does not translate the condition {type(c).__name__}")
+    def condition(c: Match | MatchAny | HasId) -> Any:
+        if isinstance(c, HasId):
+            return edge.HasIdCondition(set(c.ids))
+        if isinstance(c, Match):
+            return edge.FieldCondition(c.key, match=edge.MatchValue(c.value))
+        return edge.FieldCondition(c.key, match=edge.MatchAny(list(c.values)))
 
-    def conditions(items: Any) -> list[Any] | None:
-        if items is None:
-            return None
-        return [condition(c) for c in (items if isinstance(items, list) else [items])]
-
-    return edge.Filter(
-        must=conditions(query_filter.must),
-        should=conditions(query_filter.should),
-        must_not=conditions(query_filter.must_not),
-    )
+    return edge.Filter(must=[condition(c) for c in query_filter.must])

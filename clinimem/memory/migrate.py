@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qdrant_client.http import models as qmodels
-
 from clinimem.errors import StoreError
 from clinimem.memory.edge import is_edge_store
+from clinimem.memory.points import Dense, PointBatch
 from clinimem.memory.store import MemoryStore, local_mode_folder
 
 log = logging.getLogger(__name__)
@@ -58,7 +57,7 @@ def migrate_store(old: str | Path, new: str | Path, *, prefix: str = "clinimem")
         for name in names:
             dense = _vector_params(source.client, name)
             if not any(c.name == name for c in target.client.get_collections().collections):
-                target.client.create_collection(name, vectors_config=dense or {})
+                target.client.create_collection(name, vectors_config=dense)
             report.collections[name] = _copy(source.client, target.client, name, dense is not None)
         for name in names:
             _verify(source.client, target.client, name)
@@ -70,9 +69,15 @@ def migrate_store(old: str | Path, new: str | Path, *, prefix: str = "clinimem")
     return report
 
 
-def _vector_params(client: Any, name: str) -> qmodels.VectorParams | None:
+def _vector_params(client: Any, name: str) -> Dense | None:
+    from qdrant_client import models as qm  # the old store is qdrant-client's: its models are loaded
+
     vectors = client.get_collection(name).config.params.vectors
-    return vectors if isinstance(vectors, qmodels.VectorParams) else None
+    if not isinstance(vectors, qm.VectorParams):
+        return None
+    if vectors.distance != qm.Distance.COSINE:
+        raise StoreError(f"{name}: the edge store keeps cosine vectors only")
+    return Dense(vectors.size)
 
 
 def _copy(source: Any, target: Any, name: str, dense: bool) -> int:
@@ -84,16 +89,9 @@ def _copy(source: Any, target: Any, name: str, dense: bool) -> int:
         if points:
             payloads = [dict(p.payload or {}) for p in points]
             ids = [str(p.id) for p in points]
-            if dense:
-                batch: Any = qmodels.Batch(
-                    ids=ids, vectors=[list(p.vector) for p in points], payloads=payloads
-                )
-            else:  # payload-only points (manifests, load records): no vector to carry
-                batch = [
-                    qmodels.PointStruct(id=i, vector={}, payload=pl)
-                    for i, pl in zip(ids, payloads, strict=True)
-                ]
-            target.upsert(name, batch)
+            # Payload-only points (manifests, load records) carry no vector.
+            vectors = [list(p.vector) for p in points] if dense else None
+            target.upsert(name, PointBatch(ids=ids, payloads=payloads, vectors=vectors))
             copied += len(points)
         if offset is None:
             log.info("migrated %s: %d points", name, copied)

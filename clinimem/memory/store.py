@@ -60,11 +60,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from qdrant_client.http import models as qmodels
 
 from clinimem.errors import StoreError, StoreLockedError
 from clinimem.memory.entry import ENTRY_NAMESPACE, MemoryEntry
 from clinimem.memory.mappers.common import ConceptVectors, MappedResource
+from clinimem.memory.points import Dense, Exclude, Filter, HasId, Match, PointBatch
 from clinimem.memory.timeline import order_entries, visit_ordinals
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ _UPSERT_BATCH = 2048
 # Entries written in one session after which closing an edge store compacts it (MemoryStore.optimize).
 COMPACT_AFTER = 50_000
 # The resource's own JSON rides on its first entry; reads for reasoning leave it out.
-_WITHOUT_SOURCE = qmodels.PayloadSelectorExclude(exclude=["resource_json"])
+_WITHOUT_SOURCE = Exclude(("resource_json",))
 
 Backend = Literal["edge", "local", "server"]
 
@@ -210,12 +210,10 @@ class MemoryStore:
         return self._client
 
     def _open(self) -> Any:
-        from qdrant_client import QdrantClient
-
         if self.url:
-            client = QdrantClient(url=self.url, api_key=self.api_key, timeout=60)
+            client = _qdrant(url=self.url, api_key=self.api_key, timeout=60)
         elif self.location == ":memory:" and self.backend == "local":
-            client = QdrantClient(location=":memory:")
+            client = _qdrant(location=":memory:")
         elif self.location == ":memory:":
             self._temporary = tempfile.mkdtemp(prefix="clinimem-memory-")
             client = self._open_edge(Path(self._temporary))
@@ -245,7 +243,7 @@ class MemoryStore:
                         folder,
                     )
                 try:
-                    client = QdrantClient(path=str(folder))
+                    client = _qdrant(path=str(folder))
                 except RuntimeError as err:
                     if "already accessed" in str(err):
                         raise StoreLockedError(
@@ -284,36 +282,30 @@ class MemoryStore:
             raise StoreError(f"cannot open the embedded store: {err}", file=str(folder)) from err
 
     def _ensure_collections(self, client: Any) -> None:
-        from qdrant_client import models
-
         existing = {c.name for c in client.get_collections().collections}
-        vectors = models.VectorParams(size=VECTOR_SIZE, distance=models.Distance.COSINE)
+        vectors = Dense(VECTOR_SIZE)
         if self.entries_collection not in existing:
             client.create_collection(self.entries_collection, vectors_config=vectors)
             if self.backend != "local":
                 # The edge engine and a server filter through these indexes (a patient's search,
                 # screening by kind and code); qdrant-client's local mode ignores them (and warns).
+                # patient_id is the tenant: the engine keeps each patient's points together on
+                # disk, so reading one patient reads few pages (a server does the same per shard).
                 for field, schema in (
-                    ("patient_id", models.PayloadSchemaType.KEYWORD),
-                    ("kind", models.PayloadSchemaType.KEYWORD),
-                    ("code", models.PayloadSchemaType.KEYWORD),
-                    ("time", models.PayloadSchemaType.DATETIME),
+                    ("patient_id", "tenant"),
+                    ("kind", "keyword"),
+                    ("code", "keyword"),
+                    ("time", "datetime"),
                 ):
-                    if field == "patient_id":
-                        # The tenant: the engine keeps each patient's points together on disk, so
-                        # reading one patient reads few pages (a server does the same per shard).
-                        schema = models.KeywordIndexParams(
-                            type=models.KeywordIndexType.KEYWORD, is_tenant=True
-                        )
                     client.create_payload_index(self.entries_collection, field, field_schema=schema)
         if self.patients_collection not in existing:
-            client.create_collection(self.patients_collection, vectors_config={})
+            client.create_collection(self.patients_collection, vectors_config=None)
         if self.roster_collection not in existing:
-            client.create_collection(self.roster_collection, vectors_config={})
+            client.create_collection(self.roster_collection, vectors_config=None)
         if self.concepts_collection not in existing:
             client.create_collection(self.concepts_collection, vectors_config=vectors)
         if self.loads_collection not in existing:
-            client.create_collection(self.loads_collection, vectors_config={})
+            client.create_collection(self.loads_collection, vectors_config=None)
         if self.staging_collection not in existing:
             client.create_collection(self.staging_collection, vectors_config=vectors)
 
@@ -355,14 +347,12 @@ class MemoryStore:
         return found
 
     def put_concepts(self, vectors: Mapping[str, np.ndarray]) -> None:
-        from qdrant_client import models
-
         if not vectors:
             return
         items = list(vectors.items())
         self.client.upsert(
             self.concepts_collection,
-            models.Batch(
+            PointBatch(
                 ids=[concept_point_id(c) for c, _ in items],
                 vectors=[np.asarray(v, dtype=np.float32).tolist() for _, v in items],
                 payloads=[{"concept": c} for c, _ in items],
@@ -608,32 +598,20 @@ class MemoryStore:
         return {p.payload["patient_id"]: dict(p.payload) for p in points}
 
     def _upsert_payloads(self, collection: str, points: list[tuple[str, dict[str, Any]]]) -> None:
-        from qdrant_client import models
-
         for start in range(0, len(points), 256):
+            chunk = points[start : start + 256]
             self.client.upsert(
                 collection,
-                [
-                    models.PointStruct(id=pid, vector={}, payload=payload)
-                    for pid, payload in points[start : start + 256]
-                ],
+                PointBatch(ids=[pid for pid, _ in chunk], payloads=[payload for _, payload in chunk]),
                 wait=True,
             )
 
     def _delete_ids(self, collection: str, ids: Sequence[str]) -> None:
-        from qdrant_client import models
-
         for start in range(0, len(ids), 4096):
-            self.client.delete(
-                collection,
-                points_selector=models.PointIdsList(points=list(ids[start : start + 4096])),
-                wait=True,
-            )
+            self.client.delete(collection, list(ids[start : start + 4096]), wait=True)
 
     def _copy_staged(self, ids: Sequence[str]) -> None:
         """Staged contents over the published entries they replace (the same point ids)."""
-        from qdrant_client import models
-
         for start in range(0, len(ids), _UPSERT_BATCH):
             points = self.client.retrieve(
                 self.staging_collection,
@@ -644,7 +622,7 @@ class MemoryStore:
             if points:
                 self.client.upsert(
                     self.entries_collection,
-                    models.Batch(
+                    PointBatch(
                         ids=[p.id for p in points],
                         vectors=[list(p.vector) for p in points],
                         payloads=[p.payload for p in points],
@@ -660,8 +638,6 @@ class MemoryStore:
         vectors: Mapping[str, np.ndarray] | ConceptVectors,
     ) -> None:
         """Upsert entries, each with its concept's vector (and its resource's JSON on the first)."""
-        from qdrant_client import models
-
         if not entries:
             return
         # One float list per concept, shared by its entries: many entries share a concept,
@@ -675,7 +651,7 @@ class MemoryStore:
             chunk = entries[start : start + _UPSERT_BATCH]
             self.client.upsert(
                 collection,
-                models.Batch(
+                PointBatch(
                     ids=[e.entry_id for e in chunk],
                     vectors=[as_lists[e.concept] for e in chunk],
                     payloads=payloads[start : start + _UPSERT_BATCH],
@@ -825,19 +801,12 @@ class MemoryStore:
         self, vector: np.ndarray, *, patient_id: str | None = None, limit: int = 10
     ) -> list[tuple[MemoryEntry, float]]:
         """Nearest entries by vector, optionally within one patient (a server filters by index)."""
-        from qdrant_client import models
-
         query_filter = None
         if patient_id:
             # Only the published version's entries: a load in progress writes new ones beside them.
             published = self._read_patient_points([patient_id]).get(patient_id)
             visible = sorted(_manifest_ids(published)) if published else []
-            query_filter = models.Filter(
-                must=[
-                    models.FieldCondition(key="patient_id", match=models.MatchValue(value=patient_id)),
-                    models.HasIdCondition(has_id=visible),
-                ]
-            )
+            query_filter = Filter(must=(Match("patient_id", patient_id), HasId(tuple(visible))))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             hits = self.client.query_points(
@@ -848,6 +817,13 @@ class MemoryStore:
                 with_payload=True,
             ).points
         return [(MemoryEntry.from_payload(h.payload), float(h.score)) for h in hits]
+
+
+def _qdrant(**options: Any) -> Any:
+    """qdrant-client for a server or a local-mode folder, taking the store's requests."""
+    from clinimem.memory.qdrant import QdrantAdapter, QdrantClient
+
+    return QdrantAdapter(QdrantClient(**options))
 
 
 _SHARED: dict[tuple[str | None, str | None, str], MemoryStore] = {}

@@ -16,7 +16,8 @@ from fhir_samples import REPO, bundle, condition, encounter, observation, patien
 
 from clinimem.owner import OWNER_FILE, TOKEN_HEADER, OwnerServer, owner_file
 
-HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "ray")
+# qdrant_client: its pydantic models took 1-2 s to import; the embedded store never needs them.
+HEAVY = ("torch", "transformers", "sentence_transformers", "gradio", "ray", "qdrant_client")
 PID = "fast-p1"
 QUESTION = "What was the most recent HbA1c?"
 
@@ -69,6 +70,18 @@ def in_process(*args: str, timeout: float = 300) -> tuple[subprocess.CompletedPr
 
 def headers(text: str) -> list[str]:
     return [line for line in text.splitlines() if not line.startswith("  ")]
+
+
+def test_the_patients_command_module_imports_nothing_heavy() -> None:
+    code = (
+        "import json, sys\n"
+        "import clinimem.commands.patients, clinimem.commands.timeline, clinimem.commands.ask\n"
+        "import clinimem.memory.store, clinimem.memory.edge\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
 
 
 def test_timeline_kind_prints_only_the_visits_that_hold_that_kind(small_store: SmallStore) -> None:
