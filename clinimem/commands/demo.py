@@ -30,8 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_samples_if_empty(store_dir: str) -> int:
     """Load the sample bundles when the store has no patients; returns how many were loaded."""
-    from clinimem_connectors.load import load_sources
-
+    from clinimem.ingest import load_sources
     from clinimem.memory.store import shared_store
 
     store = shared_store(store_dir)

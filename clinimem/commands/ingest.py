@@ -51,15 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def missing_sources(sources: list[str]) -> list[str]:
     """The SOURCE arguments that are neither a URL nor an existing file or folder."""
-    from clinimem_connectors.remote import is_url_source
+    from clinimem.ingest import is_url_source
 
     return [s for s in sources if not is_url_source(s) and not Path(s).exists()]
 
 
 def run(args: argparse.Namespace) -> int:
-    from clinimem_connectors.load import load_sources
-
     from clinimem.errors import ClinimemError
+    from clinimem.ingest import load_sources
 
     missing = missing_sources(args.sources)
     if missing:

@@ -10,11 +10,11 @@ questions per patient to ``OUT/questions.jsonl``, runs each system on the
 questions of ``--split`` (default ``test``: held-out patients and held-out
 phrasings) and writes ``report.md``, ``results.jsonl`` and PNG plots.
 ``--synthea DIR`` scores the questions computable from real bundles in DIR
-as a separate section. The harness lives in the evaluation package
-(``clinimem_eval.harness``) and is imported only when this command runs.
+as a separate section. The harness (``clinimem_eval.harness``) is imported only
+when this command runs.
 
 ``clinimem eval babi [--joint] [--hops K] ...`` is a different evaluation: the
-controller's hops as a memory network on bAbI 1k (``clinimem.commands.eval_babi``,
+controller's hops as a memory network on bAbI 1k (``clinimem_eval.commands.eval_babi``,
 also ``clinimem eval-babi``). ``clinimem`` dispatches it before this command's
 options are parsed.
 """
@@ -25,6 +25,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+HELP = "score answering systems side by side on synthetic patients (`eval babi`: bAbI 1k)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

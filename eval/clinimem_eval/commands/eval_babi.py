@@ -22,7 +22,9 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "babi" / "en"
+HELP = "the controller's hops as a memory network on bAbI (1k); also `clinimem eval babi`"
+# eval/clinimem_eval/commands/ -> the folder that holds the repository
+DEFAULT_DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "babi" / "en"
 
 
 def _ints(text: str) -> tuple[int, ...]:

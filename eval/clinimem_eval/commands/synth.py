@@ -5,8 +5,9 @@ Example::
     clinimem synth --patients 20 --seed 0 --out data/synth
 
 writes ``{patient_id}.json`` (a transaction Bundle), ``{patient_id}.truth.json``
-and ``manifest.json``. The generator lives in the evaluation package
-(``clinimem_eval.synth``) and is imported only when this command runs.
+and ``manifest.json``. The generator (``clinimem_eval.synth``) is imported only
+when this command runs; the evaluation package registers the command (entry point
+``clinimem.commands``), so the core never imports it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+HELP = "write synthetic FHIR R4 patients with ground truth"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,6 +4,9 @@ Synthetic patients are generated (their own seed, so the evaluation suite's
 patients are never seen), loaded into a scratch store, and asked the harness's
 questions; only the ``train`` split is used (held-out patients and held-out
 phrasings never are). Writes the weights and a training log.
+
+The data preparation (patients, questions, the scratch store) is the evaluation
+package's; the training itself is the core's (``clinimem.controller.train``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from clinimem.controller.answerer import WEIGHTS
+HELP = "train the controller on the evaluation harness's training questions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # imported here, not at module level: `clinimem --help` imports this module and must not load torch
+    from clinimem.controller.answerer import WEIGHTS
+
     parser.add_argument("--patients", type=int, default=200, help="synthetic training patients (default 200)")
     parser.add_argument(
         "--seed", type=int, default=1000, help="patient seed; the eval suite uses 0 (default 1000)"
@@ -71,12 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from clinimem_connectors.load import load_sources
-    from clinimem_eval.questions.variants import training_questions
-    from clinimem_eval.synth import generate
-
     from clinimem.api import Clinimem
     from clinimem.controller.train import TrainConfig, make_example, save, train
+    from clinimem.ingest import load_sources
+    from clinimem_eval.questions.variants import training_questions
+    from clinimem_eval.synth import generate
 
     started = time.perf_counter()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="clinimem-train-"))
