@@ -234,6 +234,20 @@ class EdgeClient:
         )
         return [_record(r, collection.dense) for r in records]
 
+    def retrieve_payloads(
+        self, collection_name: str, ids: Sequence[Any], with_payload: PayloadSelection = True
+    ) -> list[dict[str, Any]]:
+        """The payloads of ``ids`` (those found), without building a record per point.
+
+        A patient's read takes a few hundred points: a record each, and the point id the engine
+        hands back as a ``uuid.UUID``, were a third of the read's Python time.
+        """
+        if not ids:
+            return []
+        collection = self._get(collection_name)
+        records = collection.shard.retrieve([str(i) for i in ids], _payload_selector(with_payload), False)
+        return [r.payload for r in records]
+
     def scroll(
         self,
         collection_name: str,

@@ -84,12 +84,17 @@ class MemoryEntry:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> MemoryEntry:
-        data = {k: payload.get(k) for k in cls.__dataclass_fields__}
-        data["flags"] = tuple(data.get("flags") or ())
-        span = data.get("span")
+        data = {k: payload.get(k) for k in _FIELDS}
+        data["flags"] = tuple(data["flags"] or ())
+        span = data["span"]
         data["span"] = tuple(span) if span else None
-        data["entry_id"] = data.get("entry_id") or ""
-        return cls(**data)
+        if not data["entry_id"]:
+            data["entry_id"] = entry_id_for(data["resource"], data["path"])
+        # Straight into the instance: a frozen dataclass's __init__ sets each of its 21 fields
+        # through object.__setattr__, and a patient's read builds a few hundred entries.
+        entry = object.__new__(cls)
+        entry.__dict__.update(data)
+        return entry
 
 
 _FIELDS = tuple(f.name for f in fields(MemoryEntry))

@@ -84,6 +84,11 @@ class QdrantAdapter:
             )
         )
 
+    def retrieve_payloads(
+        self, collection_name: str, ids: Sequence[str], with_payload: PayloadSelection = True
+    ) -> list[dict[str, Any]]:
+        return [dict(r.payload or {}) for r in self.retrieve(collection_name, ids, with_payload)]
+
     def query_points(
         self,
         collection_name: str,

@@ -720,14 +720,13 @@ class MemoryStore:
         if cached and cached[0] == revision:
             return cached[1]
         ids = [i for r in payload["resources"].values() for i in r["e"]]
-        records = []
+        payloads: list[dict[str, Any]] = []
         for start in range(0, len(ids), 4096):
-            records.extend(
-                self.client.retrieve(
-                    self.entries_collection, ids=ids[start : start + 4096], with_payload=_WITHOUT_SOURCE
+            payloads.extend(
+                self.client.retrieve_payloads(
+                    self.entries_collection, ids[start : start + 4096], with_payload=_WITHOUT_SOURCE
                 )
             )
-        payloads = [r.payload for r in records]
         # Visit ordinals go into the payloads before the entries are built, so order_entries
         # only sorts: rebuilding every frozen entry to set its visit was a fifth of a read.
         ordinal = visit_ordinals(
