@@ -19,6 +19,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from clinimem.errors import RejectCode
 from clinimem.settings import Settings, add_store_arguments
 
 EXIT_OK = 0
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         warned = f" (and {len(report.warnings)} warnings)" if report.warnings else ""
         print(f"rejects written to {written}{warned}")
     else:
-        shown = [r for r in report.rejects if r.code != "out-of-scope"][:SHOWN]
+        shown = [r for r in report.rejects if r.code != RejectCode.OUT_OF_SCOPE][:SHOWN]
         for reject in shown:
             print(f"  rejected {reject.ref or '(file)'} [{reject.code}] {reject.origin}: {reject.reason}")
         for warning in report.warnings[:SHOWN]:

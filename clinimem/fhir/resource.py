@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clinimem.errors import ERROR_OF_CODE, ClinimemError
+
 
 @dataclass(frozen=True)
 class Origin:
@@ -59,13 +61,9 @@ class SourcedResource:
 class Reject:
     """A resource (or a whole file) that was not loaded, and why.
 
-    ``code`` is one of: ``unreadable`` (file or line could not be read or parsed),
-    ``fhir-version`` (not R4/R4B), ``unknown-type``, ``fhir-invalid`` (failed
-    validation), ``no-patient`` (a clinical resource not tied to a patient),
-    ``out-of-scope`` (a valid resource that is not a clinical fact, e.g. Claim),
-    ``duplicate`` (a second copy of a resource in one load), ``implausible``
-    (valid FHIR whose content cannot be right: a height in kg, a date in the future),
-    ``unknown-patient`` (quarantined: its patient is neither in the load nor in the memory).
+    ``code`` is one of :class:`clinimem.errors.RejectCode`; their meanings are in
+    :data:`clinimem.errors.REJECT_CODES` (``unreadable``, ``fhir-version``, ``fhir-invalid``,
+    ``out-of-scope``, ``duplicate``, ``implausible``, ``unknown-patient``, …).
 
     ``severity`` is ``error`` for a resource that was not loaded, ``warning`` for
     a remark on one that was (code ``normalised`` or ``implausible``): warnings are
@@ -85,6 +83,21 @@ class Reject:
         if self.resource_type and self.resource_id:
             return f"{self.resource_type}/{self.resource_id}"
         return self.resource_type
+
+    def error(self) -> ClinimemError:
+        """The exception to raise for this reject where a caller cannot go on without the resource.
+
+        Example::
+
+            >>> reject = Reject(Origin("a.json"), "fhir-version", "a.json: this is FHIR STU3")
+            >>> raise reject.error()
+            Traceback (most recent call last):
+            clinimem.errors.FhirVersionError: [fhir-version] a.json: this is FHIR STU3 (a.json)
+        """
+        cls = ERROR_OF_CODE.get(self.code, ClinimemError)
+        # the exception's code is its class's; keep the reject's own where they differ
+        message = self.reason if cls.code == self.code else f"{self.code}: {self.reason}"
+        return cls(message, file=self.origin.source, resource=self.ref, path=self.path)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -48,6 +48,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.plausibility import check_birth, check_plausibility
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.valuesets import CodeProblem, check_codes
@@ -186,7 +187,7 @@ def _invalid(
     problem: str,
     *,
     located: bool = False,
-    code: str = "fhir-invalid",
+    code: str = RejectCode.FHIR_INVALID,
 ) -> Reject:
     """A reject naming the file, ``Type/id``, the JSON path and what to do.
 
@@ -340,7 +341,7 @@ def _check_contained(data: dict[str, Any], origin: Origin, rtype: str, rid: str)
                 f"{path}.resourceType",
                 f"contained {ctype} is a FHIR {version} resource type, not R4: this resource is {version} "
                 "data; convert the export to R4",
-                code="fhir-version",
+                code=RejectCode.FHIR_VERSION,
             )
         return _invalid(
             origin,
@@ -348,7 +349,7 @@ def _check_contained(data: dict[str, Any], origin: Origin, rtype: str, rid: str)
             rid,
             f"{path}.resourceType",
             f"contained resourceType {ctype!r} is not a FHIR R4 resource type (misspelt?)",
-            code="unknown-type",
+            code=RejectCode.UNKNOWN_TYPE,
         )
     return None
 
@@ -395,7 +396,7 @@ def _check_resource(
         if rtype in R4_ONLY_TYPES:
             return Reject(
                 origin=origin,
-                code="out-of-scope",
+                code=RejectCode.OUT_OF_SCOPE,
                 reason=(
                     f"{_where(origin, f'{rtype}/{rid}')}: {rtype} is a FHIR R4 (4.0.1) resource type that "
                     f"R4B removed; clinimem reads with {MODELS_PACKAGE} and does not read it "
@@ -413,7 +414,7 @@ def _check_resource(
         )
         return Reject(
             origin=origin,
-            code="unknown-type",
+            code=RejectCode.UNKNOWN_TYPE,
             reason=(
                 f"{_where(origin, f'{rtype}/{rid}')}: {rtype!r} is not a FHIR R4 resource type "
                 f"(checked against {MODELS_PACKAGE}); {hint}."
@@ -443,12 +444,19 @@ def _check_resource(
 
     data, code_problems = check_codes(data)
     rejected = _problems_reject(
-        origin, rtype, rid, base, code_problems, "fhir-invalid", "normalised", warnings
+        origin, rtype, rid, base, code_problems, RejectCode.FHIR_INVALID, RejectCode.NORMALISED, warnings
     )
     if rejected is not None:
         return rejected
     rejected = _problems_reject(
-        origin, rtype, rid, base, check_plausibility(data), "implausible", "implausible", warnings
+        origin,
+        rtype,
+        rid,
+        base,
+        check_plausibility(data),
+        RejectCode.IMPLAUSIBLE,
+        RejectCode.IMPLAUSIBLE,
+        warnings,
     )
     if rejected is not None:
         return rejected
@@ -504,27 +512,27 @@ def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
             f"{_where(origin, ref)}: {bundle_type} entry records a deletion and carries no resource; "
             "nothing to load. Remove the resource from the store if it was loaded before."
         )
-        code = "out-of-scope"
+        code = RejectCode.OUT_OF_SCOPE
     elif method in ("GET", "HEAD") or "search" in entry:
         reason = (
             f"{_where(origin, ref)}: {bundle_type} entry is a read or search ({method or 'search'} "
             f"{url or '?'}) without a resource; nothing to load. Fetch the resources themselves "
             "(e.g. run the search against the server) and load the result."
         )
-        code = "out-of-scope"
+        code = RejectCode.OUT_OF_SCOPE
     elif response:
         reason = (
             f"{_where(origin, ref)}: {bundle_type} entry is a server response ({status or 'no status'}) "
             "without the resource; nothing to load. Ask the server to return the resources "
             "(header Prefer: return=representation) or load the resources themselves."
         )
-        code = "out-of-scope"
+        code = RejectCode.OUT_OF_SCOPE
     else:
         reason = (
             f"{_where(origin, ref)}: {bundle_type} entry has no resource at {path}.resource. "
             "Export the bundle with the resources included."
         )
-        code = "fhir-invalid"
+        code = RejectCode.FHIR_INVALID
     return Reject(
         origin=origin,
         code=code,
@@ -601,7 +609,14 @@ def _birth_warnings(item: SourcedResource, births: dict[str, str]) -> SourcedRes
             return item
         base = item.origin.json_path
         extra = tuple(
-            _warning(item.origin, item.resource_type, item.id, f"{base}.{p.path}", "implausible", p.message)
+            _warning(
+                item.origin,
+                item.resource_type,
+                item.id,
+                f"{base}.{p.path}",
+                RejectCode.IMPLAUSIBLE,
+                p.message,
+            )
             for p in problems
         )
         return dataclasses.replace(item, warnings=item.warnings + extra)
@@ -664,7 +679,7 @@ def iter_payload(
             rtype, _, rid = (ref or "").partition("/")
             yield Reject(
                 origin=origin,
-                code="duplicate",
+                code=RejectCode.DUPLICATE,
                 reason=(
                     f"{_where(origin, ref)}: its fullUrl {full_url} is also the fullUrl of {earlier_ref} at "
                     f"$.entry[{earlier}]; references to it cannot tell the two apart, so only the first is "
@@ -684,7 +699,7 @@ def iter_payload(
         if rtype == "OperationOutcome" or search.get("mode") == "outcome":
             yield Reject(
                 origin=origin,
-                code="out-of-scope",
+                code=RejectCode.OUT_OF_SCOPE,
                 reason=(
                     f"{origin}: an OperationOutcome (the server's messages about the "
                     f"{bundle_type}), not a patient resource; read it for warnings about the export."
@@ -697,7 +712,7 @@ def iter_payload(
         if rtype == "Bundle":
             yield Reject(
                 origin=origin,
-                code="out-of-scope",
+                code=RejectCode.OUT_OF_SCOPE,
                 reason=f"{origin}: a Bundle inside a Bundle is not read; save it as its own file and load that.",
                 resource_type="Bundle",
                 resource_id=res.get("id") if isinstance(res.get("id"), str) else None,

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject
 
 R4 = "R4"
@@ -351,7 +352,7 @@ def version_reject(obj: dict[str, Any], origin: Origin) -> Reject | None:
     rid = obj.get("id") if isinstance(obj.get("id"), str) else None
     return Reject(
         origin=origin,
-        code="fhir-version",
+        code=RejectCode.FHIR_VERSION,
         reason=reason,
         resource_type=rtype,
         resource_id=rid,

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from clinimem.errors import SourceError
+from clinimem.errors import RejectCode, SourceError
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 
 from .http import (
@@ -311,11 +311,15 @@ def _error_rejects(lines: Iterable[str], source: str) -> Iterator[Reject]:
         try:
             outcome = json.loads(line)
         except ValueError as err:
-            yield Reject(origin=origin, code="unreadable", reason=f"export error line is not JSON: {err}")
+            yield Reject(
+                origin=origin, code=RejectCode.UNREADABLE, reason=f"export error line is not JSON: {err}"
+            )
             continue
         detail = operation_outcome_text(outcome) or "no diagnostics given"
         # The IG has no resource id in error entries; the diagnostics usually name it.
-        yield Reject(origin=origin, code="unreadable", reason=f"the server could not export it: {detail}")
+        yield Reject(
+            origin=origin, code=RejectCode.UNREADABLE, reason=f"the server could not export it: {detail}"
+        )
 
 
 def _outcome_of(response: httpx.Response) -> str | None:

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy, iter_payload
 
@@ -20,7 +21,7 @@ SUFFIXES = (".json", ".json.gz")
 
 
 def _unreadable(source: str, problem: str, hint: str) -> Reject:
-    return Reject(origin=Origin(source), code="unreadable", reason=f"{source}: {problem}. {hint}")
+    return Reject(origin=Origin(source), code=RejectCode.UNREADABLE, reason=f"{source}: {problem}. {hint}")
 
 
 def read_json_file(
@@ -48,7 +49,7 @@ def read_json_file(
     if not raw.strip():
         yield Reject(
             origin=Origin(source),
-            code="empty",
+            code=RejectCode.EMPTY,
             reason=f"{source}: the file is empty (no resource in it). Check the export or copy that wrote it.",
         )
         return

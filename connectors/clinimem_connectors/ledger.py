@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.memory.mappers.common import MappedResource
 
@@ -42,7 +43,7 @@ def safe_map(resource: SourcedResource) -> MappedResource | Reject:
         text = str(exc)
         return Reject(
             origin=resource.origin,
-            code="fhir-invalid",
+            code=RejectCode.FHIR_INVALID,
             reason=(
                 f"{resource.ref} in {resource.origin}: could not be turned into memory entries "
                 f"({type(exc).__name__}: {text[:120]}); the resource is not loaded, the rest of the file is. "
@@ -92,7 +93,8 @@ class LoadLedger:
         if not born or mapped.resource_type == "Patient":
             return None
         if any(
-            w.code == "implausible" and "before the patient's birth" in w.reason for w in resource.warnings
+            w.code == RejectCode.IMPLAUSIBLE and "before the patient's birth" in w.reason
+            for w in resource.warnings
         ):
             return None
         try:
@@ -107,7 +109,7 @@ class LoadLedger:
             if when is not None and when < birth - timedelta(days=1):
                 return Reject(
                     origin=resource.origin,
-                    code="implausible",
+                    code=RejectCode.IMPLAUSIBLE,
                     reason=(
                         f"{mapped.ref} in {resource.origin}: dated {entry.time[:10]}, before its patient's birth "
                         f"({born[:10]}); loaded. Check the date (or the patient reference) in the source."
@@ -163,7 +165,7 @@ class LoadLedger:
         )
         superseded = Reject(
             origin=earlier.origin,
-            code="duplicate",
+            code=RejectCode.DUPLICATE,
             reason=(
                 f"{ref} in {earlier.origin}: {ref} appears twice in this load with different content; "
                 f"the copy at {resource.origin} is kept ({why}) and this one is not loaded. "
@@ -211,7 +213,7 @@ class LoadLedger:
             for resource, mapped in items:
                 yield Reject(
                     origin=resource.origin,
-                    code="unknown-patient",
+                    code=RejectCode.UNKNOWN_PATIENT,
                     reason=(
                         f"{mapped.ref} in {resource.origin}: its patient Patient/{patient_id} is neither in "
                         "this load nor in the memory, so it is quarantined (not loaded; no patient is made "
@@ -226,7 +228,7 @@ class LoadLedger:
 def _duplicate(resource: SourcedResource, why: str) -> Reject:
     return Reject(
         origin=resource.origin,
-        code="duplicate",
+        code=RejectCode.DUPLICATE,
         reason=(
             f"{resource.ref} in {resource.origin}: {why}. Remove the extra copy from the source, "
             "or give the two resources distinct ids."

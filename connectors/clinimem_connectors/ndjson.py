@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy, check_resource, iter_payload
 from clinimem.fhir.version import RELEASE, SUPPORTED, version_evidence, version_reject
@@ -24,7 +25,7 @@ SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 
 
 def _unreadable(origin: Origin, problem: str, hint: str) -> Reject:
-    return Reject(origin=origin, code="unreadable", reason=f"{origin}: {problem}. {hint}")
+    return Reject(origin=origin, code=RejectCode.UNREADABLE, reason=f"{origin}: {problem}. {hint}")
 
 
 def parse_line(
@@ -141,7 +142,7 @@ def _version_of_line(line: str | bytes, source: str, number: int) -> Reject | No
         "would answer wrongly). Convert the export to R4 (re-export it from the source "
         "system as R4, or run it through a FHIR version converter) and load it again."
     )
-    return Reject(origin=Origin(source), code="fhir-version", reason=reason, path=f"line {number}")
+    return Reject(origin=Origin(source), code=RejectCode.FHIR_VERSION, reason=reason, path=f"line {number}")
 
 
 def _open(path: Path) -> Any:
@@ -205,7 +206,7 @@ def read_ndjson(
         if lines == 0:
             yield Reject(
                 origin=Origin(source),
-                code="empty",
+                code=RejectCode.EMPTY,
                 reason=f"{source}: the file is empty (no resource on any line). Check the export that wrote it.",
             )
             return

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy
 from clinimem_connectors.bundle import read_json_file
@@ -94,7 +95,7 @@ def iter_sources(
         if not path.exists():
             yield Reject(
                 origin=Origin(source),
-                code="unreadable",
+                code=RejectCode.UNREADABLE,
                 reason=f"{source}: no such file or directory. Check the path.",
             )
             continue
@@ -102,7 +103,7 @@ def iter_sources(
         if reader is None:
             yield Reject(
                 origin=Origin(source),
-                code="unreadable",
+                code=RejectCode.UNREADABLE,
                 reason=(
                     f"{source}: not a FHIR file clinimem reads (by its extension). "
                     "Use .json (Bundle or resource), .ndjson, .ndjson.gz or .jsonl, or move the file away."
@@ -155,7 +156,7 @@ def _type_named(path: Path) -> bool:
 def _export_refused(path: Path, other: Path, version: str) -> Reject:
     return Reject(
         origin=Origin(str(path)),
-        code="fhir-version",
+        code=RejectCode.FHIR_VERSION,
         reason=(
             f"{path}: not loaded: it belongs to the same export (folder) as {other.name}, which is FHIR "
             f"{version}; clinimem reads R4/R4B only, and half an export would answer wrongly. Convert the "
@@ -177,7 +178,7 @@ def _guarded(
         done = f" after {count} resources (those are kept)" if count else ""
         yield Reject(
             origin=Origin(source),
-            code="unreadable",
+            code=RejectCode.UNREADABLE,
             reason=(
                 f"{source}: reading stopped{done} on an unexpected error ({type(exc).__name__}: "
                 f"{str(exc)[:160]}); the rest of this file was not read, the other files still load. "

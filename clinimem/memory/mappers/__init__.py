@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import MappedResource, mapped, patient_of
@@ -72,7 +73,7 @@ def map_resource(resource: SourcedResource) -> MappedResource | Reject:
         why = OUT_OF_SCOPE.get(resource.resource_type, "no mapping to a clinical fact yet")
         return Reject(
             origin=resource.origin,
-            code="out-of-scope",
+            code=RejectCode.OUT_OF_SCOPE,
             reason=f"{resource.resource_type} is not stored in memory ({why})",
             resource_type=resource.resource_type,
             resource_id=resource.id,
@@ -82,7 +83,7 @@ def map_resource(resource: SourcedResource) -> MappedResource | Reject:
     if patient_id is None:
         return Reject(
             origin=resource.origin,
-            code="no-patient",
+            code=RejectCode.NO_PATIENT,
             reason=(
                 f"{resource.ref} names no patient (subject/patient is missing or not a Patient "
                 "reference); add the patient reference or load it with its Patient"
