@@ -12,6 +12,11 @@ answered. The client side (:func:`ask_owner`) uses the standard library only and
 imports neither the store nor any model: it is what keeps those commands fast.
 A missing, stale (its process is gone) or unreachable owner means "read the
 store here", as before.
+
+The owner also serves the store itself (``store.*`` operations) to
+:class:`~clinimem.memory.remote.RemoteStore`: a screening job reads patients through it and
+an ingest writes through it (one staged load at a time, see :class:`_Loads`), while the
+page keeps answering from the same store in the same process.
 """
 
 from __future__ import annotations
@@ -40,7 +45,22 @@ OWNER_FILE = "clinimem-owner.json"
 TOKEN_HEADER = "X-Clinimem-Token"
 HOST = "127.0.0.1"
 OPERATIONS = ("patients", "timeline", "ask")
+STORE_OPERATIONS = (
+    "store.patients",
+    "store.patient",
+    "store.read",
+    "store.concepts",
+    "store.put_concepts",
+    "store.source",
+    "store.count",
+    "store.begin",
+    "store.write",
+    "store.commit",
+    "store.end",
+)
 ASK_TIMEOUT_S = 600.0  # a first question may wait for the owner to load its models
+# An ingest's batch (2,000 resources with their JSON and entries) is a few MB of JSON.
+MAX_BODY = 256 << 20
 
 
 def owner_file(store_folder: str | Path) -> Path:
@@ -79,6 +99,7 @@ class OwnerServer:
         self.warm = warm  # load the answering system in the background at start: a first `ask` is fast
         self.path = owner_file(store_folder)
         self.token = secrets.token_urlsafe(32)
+        self.loads = _Loads(engine.store)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -106,7 +127,7 @@ class OwnerServer:
 
             def _body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(min(length, 1 << 20))
+                return self.rfile.read(min(length, MAX_BODY))
 
         self._server = ThreadingHTTPServer((HOST, 0), Handler)
         self._server.daemon_threads = True
@@ -132,6 +153,7 @@ class OwnerServer:
         os.replace(partial, self.path)
 
     def close(self) -> None:
+        self.loads.close()
         with contextlib.suppress(OSError, ValueError):
             if json.loads(self.path.read_text(encoding="utf-8")).get("token") == self.token:
                 self.path.unlink()
@@ -151,7 +173,7 @@ class OwnerServer:
         if not hmac.compare_digest(token.encode("utf-8"), self.token.encode("utf-8")):
             return 403, {"error": {"class": "ClinimemError", "message": "wrong or missing token"}}
         operation = path.strip("/").removeprefix("v1/")
-        if operation not in OPERATIONS:
+        if operation not in OPERATIONS and operation not in STORE_OPERATIONS:
             return 404, {"error": {"class": "ClinimemError", "message": f"no operation {operation!r}"}}
         try:
             params = json.loads(body or b"{}")
@@ -166,12 +188,114 @@ class OwnerServer:
 
     def _run(self, operation: str, params: dict[str, Any]) -> Any:
         engine = self.engine
+        if operation.startswith("store."):
+            return self._store(operation.removeprefix("store."), params)
         if operation == "patients":
             return [dict(p.__dict__) for p in engine.patients()]
         if operation == "timeline":
             return [e.payload() for e in engine.store.entries(str(params["patient_id"]))]
         answer = engine.ask(str(params["patient_id"]), str(params["question"]), system=params.get("system"))
         return answer.to_dict()
+
+    def _store(self, operation: str, params: dict[str, Any]) -> Any:
+        from clinimem.memory.remote import decode_vector, encode_vector
+
+        store = self.engine.store
+        if operation == "patients":
+            return [dict(p.__dict__) for p in store.patients()]
+        if operation == "patient":
+            found = store.patient(str(params["patient_id"]))
+            return dict(found.__dict__) if found else None
+        if operation == "read":
+            revision, entries = store.read(str(params["patient_id"]))
+            if params.get("revision") == revision:
+                return {"revision": revision, "entries": None}  # the reader's copy is current
+            return {"revision": revision, "entries": [e.payload() for e in entries]}
+        if operation == "concepts":
+            found = store.get_concepts([str(c) for c in params["concepts"]])
+            return {c: encode_vector(v) for c, v in found.items()}
+        if operation == "put_concepts":
+            store.put_concepts({str(c): decode_vector(v) for c, v in params["vectors"].items()})
+            return None
+        if operation == "source":
+            return store.source_resource(str(params["resource"]))
+        if operation == "count":
+            return store.count()
+        if operation == "begin":
+            return {"load": self.loads.begin(int(params["pid"]))}
+        load = str(params["load"])
+        if operation == "write":
+            return self.loads.write(load, params["batch"], params["vectors"])
+        if operation == "commit":
+            return self.loads.commit(load)
+        return self.loads.end(load, commit=bool(params["commit"]))
+
+
+class _Loads:
+    """The one load that another process runs on the owner's store, across its requests.
+
+    A second load waits for none: it is told which process is loading. A load whose
+    process died is rolled back when the next one begins, or when the owner stops, so
+    its staged patients never become visible half-written.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._current: tuple[str, int] | None = None  # (load id, the loading process's pid)
+
+    def begin(self, pid: int) -> str:
+        with self._lock:
+            if self._current is not None:
+                holder = self._current[1]
+                if _alive(holder):
+                    raise errors.StoreError(
+                        f"another load is writing to this store (process {holder})",
+                        file=str(self.store.location),
+                        hint="run this load again when that one has ended",
+                    )
+                log.warning("rolling back the load of process %d, which ended without finishing it", holder)
+                self.store.close_load(commit=False)
+                self._current = None
+            load = self.store.open_load()
+            self._current = (load, pid)
+            return str(load)
+
+    def _check(self, load: str) -> None:
+        if self._current is None or self._current[0] != load:
+            raise errors.StoreError(
+                "this load is no longer open on the store's owner (it was rolled back)",
+                file=str(self.store.location),
+                hint="run the load again",
+            )
+
+    def write(self, load: str, batch: list[dict[str, Any]], vectors: dict[str, str]) -> dict[str, int]:
+        from clinimem.memory.remote import decode_vector, mapped_from_wire
+
+        with self._lock:
+            self._check(load)
+            stats = self.store.write(
+                [mapped_from_wire(item) for item in batch],
+                {c: decode_vector(v) for c, v in vectors.items()},
+            )
+            return dict(stats.__dict__)
+
+    def commit(self, load: str) -> int:
+        with self._lock:
+            self._check(load)
+            return int(self.store.commit())
+
+    def end(self, load: str, *, commit: bool) -> int:
+        with self._lock:
+            self._check(load)
+            self._current = None
+            return int(self.store.close_load(commit=commit))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current = None
+                self.store.close_load(commit=False)
 
 
 def _alive(pid: int) -> bool:
@@ -188,8 +312,13 @@ def owner_of(settings: Settings) -> dict[str, Any] | None:
     """The owner record of the settings' embedded store folder, if a live process wrote one."""
     if settings.qdrant_url or settings.store == ":memory:":
         return None
+    return owner_record(settings.store)
+
+
+def owner_record(store_folder: str | Path) -> dict[str, Any] | None:
+    """The owner record of an embedded store folder, if a live process other than this one wrote it."""
     try:
-        record = json.loads(owner_file(settings.store).read_text(encoding="utf-8"))
+        record = json.loads(owner_file(store_folder).read_text(encoding="utf-8"))
         pid, port, token = int(record["pid"]), int(record["port"]), str(record["token"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -209,10 +338,42 @@ def ask_owner(
     record = owner_of(settings)
     if record is None:
         return None
-    body = json.dumps(params or {}).encode("utf-8")
-    connection = http.client.HTTPConnection(
-        HOST, record["port"], timeout=timeout or (ASK_TIMEOUT_S if operation == "ask" else 60.0)
-    )
+    try:
+        reply = _post(
+            record, operation, params or {}, timeout or (ASK_TIMEOUT_S if operation == "ask" else 60.0)
+        )
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        log.info("the store's owner process (pid %d) did not answer: %s", record["pid"], err)
+        return None
+    if "error" in reply:
+        _raise_error(reply["error"])
+    return reply.get("ok")
+
+
+def call_owner(
+    record: dict[str, Any], operation: str, params: dict[str, Any], *, timeout: float, folder: str | None
+) -> Any:
+    """The owner's answer to a ``store.*`` operation; an owner that does not answer is an error here.
+
+    A store that was reached through its owner cannot fall back to opening the folder: the
+    owner still holds it, and a load half sent must not be taken for a finished one.
+    """
+    try:
+        reply = _post(record, operation, params, timeout)
+    except (OSError, ValueError, http.client.HTTPException) as err:
+        raise errors.StoreError(
+            f"the clinimem process {record['pid']} that owns this store did not answer ({err})",
+            file=folder,
+            hint="check that it still runs (`clinimem serve`), then run this command again",
+        ) from err
+    if "error" in reply:
+        _raise_error(reply["error"])
+    return reply.get("ok")
+
+
+def _post(record: dict[str, Any], operation: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
+    body = json.dumps(params).encode("utf-8")
+    connection = http.client.HTTPConnection(HOST, record["port"], timeout=timeout)
     try:
         connection.request(
             "POST",
@@ -221,12 +382,6 @@ def ask_owner(
             headers={TOKEN_HEADER: record["token"], "Content-Type": "application/json"},
         )
         response = connection.getresponse()
-        reply = json.loads(response.read() or b"{}")
-    except (OSError, ValueError, http.client.HTTPException) as err:
-        log.info("the store's owner process (pid %d) did not answer: %s", record["pid"], err)
-        return None
+        return dict(json.loads(response.read() or b"{}"))
     finally:
         connection.close()
-    if "error" in reply:
-        _raise_error(reply["error"])
-    return reply.get("ok")

@@ -99,13 +99,20 @@ class EdgeClient:
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
+            self._lock_file.seek(0)
+            holder = self._lock_file.read().strip()
             self._lock_file.close()
             raise StoreLockedError(
-                "the store is open in another process",
+                f"the store is open in another process ({holder or 'no process named'})",
                 file=str(self.folder),
-                hint="an embedded store is owned by one process: stop the other clinimem process "
-                "(UI, screen job), or run a Qdrant server and pass --qdrant-url",
+                hint="an embedded store is owned by one process: run `clinimem serve` on it and the "
+                "other commands (ingest, screen, patients, ask) go through it; or wait for that "
+                "process to end; or use a Qdrant server (--qdrant-url)",
             ) from err
+        # Who holds it, for the message another process gets (the flock itself says nothing).
+        self._lock_file.truncate(0)
+        self._lock_file.write(f"pid {os.getpid()}: {_command_line()}\n")
+        self._lock_file.flush()
         marker = self.folder / MARKER
         self._meta: dict[str, Any] = {"format": FORMAT, "engine": "qdrant-edge", "collections": {}}
         if marker.exists():
@@ -316,6 +323,14 @@ class EdgeClient:
             if not self._lock_file.closed:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
                 self._lock_file.close()
+
+
+def _command_line() -> str:
+    import sys
+
+    # The program and its command only: further words may name a patient.
+    words = [os.path.basename(sys.argv[0]) if sys.argv else "python", *sys.argv[1:2]]
+    return " ".join(words)[:80]
 
 
 def _index_params(field_schema: IndexSchema) -> Any:

@@ -393,6 +393,21 @@ class MemoryStore:
         >>> with store.staging():
         ...     pass  # store.write(...) as often as needed; store.commit() at a checkpoint
         """
+        self.open_load()
+        try:
+            yield self
+            self.commit()
+        except BaseException:
+            self.close_load(commit=False)
+            raise
+        self.close_load(commit=True)  # all committed above: this only ends the load
+
+    def open_load(self) -> str:
+        """Start a staged load (what :meth:`staging` does on entry); returns its id.
+
+        For a load that cannot be one ``with`` block: the owner process runs another
+        process's load across its requests. End it with :meth:`close_load`.
+        """
         with self._lock:
             if self._session is not None:
                 raise StoreError(
@@ -403,18 +418,21 @@ class MemoryStore:
             _ = self.client  # open (and settle loads left by a dead process) before the session starts
             self._session = uuid.uuid4().hex
             self._staged = set()
+            return self._session
+
+    def close_load(self, *, commit: bool) -> int:
+        """End the open load: publish what it staged (``commit``) or undo it; returns how many patients."""
         try:
-            yield self
-            self.commit()
-        except BaseException:
+            if commit:
+                return self.commit()
             try:
                 undone = self.rollback()
             except Exception as err:  # the store itself failed: the next open settles the records
                 log.warning("could not roll back the failed load (%s); the store's next open will", err)
-            else:
-                if undone:
-                    log.warning("load failed: %d patients rolled back to their previous version", undone)
-            raise
+                return 0
+            if undone:
+                log.warning("load failed: %d patients rolled back to their previous version", undone)
+            return undone
         finally:
             with self._lock:
                 self._session = None
@@ -711,14 +729,22 @@ class MemoryStore:
 
     def entries(self, patient_id: str) -> list[MemoryEntry]:
         """A patient's entries in time order, with visit ordinals; cached per store revision."""
+        return self.read(patient_id)[1]
+
+    def read(self, patient_id: str) -> tuple[int, list[MemoryEntry]]:
+        """``(revision, entries)`` of a patient (revision 0 and no entries: not in the memory).
+
+        The revision grows with every published version, so a reader elsewhere (a process
+        served by the store's owner) can keep the entries until it changes.
+        """
         points = self._read_patient_points([patient_id])
         if patient_id not in points:
-            return []
+            return 0, []
         payload = points[patient_id]
         revision = int(payload.get("revision", 0))
         cached = self._cache.get(patient_id)
         if cached and cached[0] == revision:
-            return cached[1]
+            return cached
         ids = [i for r in payload["resources"].values() for i in r["e"]]
         payloads: list[dict[str, Any]] = []
         for start in range(0, len(ids), 4096):
@@ -738,7 +764,7 @@ class MemoryStore:
         entries = order_entries([MemoryEntry.from_payload(p) for p in payloads])
         with self._lock:
             self._cache[patient_id] = (revision, entries)
-        return entries
+        return revision, entries
 
     def entry_vectors(self, entries: Sequence[MemoryEntry]) -> np.ndarray:
         """The stored vectors of ``entries`` (their concepts' embeddings), shape (n, 384)."""
@@ -841,14 +867,34 @@ def shared_store(
 
     Embedded Qdrant locks its folder, so every component, pipeline and UI session
     of a process must go through the same client.
+
+    While another process (``clinimem serve``) owns an embedded folder and answers on loopback,
+    the store returned is a :class:`~clinimem.memory.remote.RemoteStore`: its reads and writes
+    go through that process, so a screening job or an ingest runs beside the page.
     """
     key = (None if url else str(location or DEFAULT_STORE), url, prefix)
     with _SHARED_LOCK:
         store = _SHARED.get(key)
         if store is None:
-            store = MemoryStore(location, url=url, api_key=api_key, prefix=prefix, create=create)
+            store = _through_owner(key[0], prefix) if key[0] is not None else None
+            if store is None:
+                store = MemoryStore(location, url=url, api_key=api_key, prefix=prefix, create=create)
             _SHARED[key] = store
         return store
+
+
+def _through_owner(folder: str, prefix: str) -> MemoryStore | None:
+    """The store of the live process that owns ``folder`` and serves it, if there is one."""
+    if folder == ":memory:":
+        return None
+    from clinimem.owner import owner_record
+
+    record = owner_record(folder)
+    if record is None:
+        return None
+    from clinimem.memory.remote import RemoteStore
+
+    return RemoteStore(folder, record, prefix=prefix)
 
 
 def release_shared_store(store: MemoryStore) -> None:
