@@ -495,7 +495,7 @@ class MemoryStore:
         # are not there, never entries that no record names.
         if changed:
             self._upsert_payloads(
-                self.loads_collection, [(_load_point_id(r["patient_id"]), r) for r in changed]
+                self.loads_collection, [(_load_point_id(r["patient_id"]), _pack_record(r)) for r in changed]
             )
             self._staged.update(r["patient_id"] for r in changed)
         self._write_entries(self.entries_collection, direct, plan.sources, vectors)
@@ -557,7 +557,7 @@ class MemoryStore:
             obsolete.update(set(record["previous"]) - final)
             copy.update(set(record["staged"]) & final)
             staged.update(record["staged"])
-        self._upsert_payloads(self.patients_collection, manifests)
+        self._upsert_payloads(self.patients_collection, [(i, _pack_manifest(m)) for i, m in manifests])
         self._upsert_payloads(self.roster_collection, roster)
         for pid in pids:
             self._cache.pop(pid, None)
@@ -605,7 +605,7 @@ class MemoryStore:
         offset = None
         while True:
             points, offset = client.scroll(self.loads_collection, limit=256, offset=offset, with_payload=True)
-            records.extend(dict(p.payload) for p in points)
+            records.extend(_unpack_record(p.payload) for p in points)
             if offset is None:
                 return records
 
@@ -613,7 +613,8 @@ class MemoryStore:
         points = self.client.retrieve(
             self.loads_collection, ids=[_load_point_id(p) for p in patient_ids], with_payload=True
         )
-        return {p.payload["patient_id"]: dict(p.payload) for p in points}
+        records = (_unpack_record(p.payload) for p in points)
+        return {r["patient_id"]: r for r in records}
 
     def _upsert_payloads(self, collection: str, points: list[tuple[str, dict[str, Any]]]) -> None:
         for start in range(0, len(points), 256):
@@ -681,7 +682,8 @@ class MemoryStore:
         points = self.client.retrieve(
             self.patients_collection, ids=[patient_point_id(p) for p in patient_ids], with_payload=True
         )
-        return {p.payload["patient_id"]: dict(p.payload) for p in points}
+        manifests = (_unpack_manifest(p.payload) for p in points)
+        return {m["patient_id"]: m for m in manifests}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -718,7 +720,10 @@ class MemoryStore:
                 )
                 self._upsert_payloads(
                     self.roster_collection,
-                    [(patient_point_id(p.payload["patient_id"]), _roster_line(p.payload)) for p in points],
+                    [
+                        (patient_point_id(p.payload["patient_id"]), _roster_line(_unpack_manifest(p.payload)))
+                        for p in points
+                    ],
                 )
                 if offset is None:
                     return
@@ -749,7 +754,8 @@ class MemoryStore:
         payloads: list[dict[str, Any]] = []
         for start in range(0, len(ids), 4096):
             payloads.extend(
-                self.client.retrieve_payloads(
+                _entry_fields(p)
+                for p in self.client.retrieve_payloads(
                     self.entries_collection, ids[start : start + 4096], with_payload=_WITHOUT_SOURCE
                 )
             )
@@ -780,7 +786,7 @@ class MemoryStore:
         records = self.client.retrieve(
             self.entries_collection, ids=list(entry_ids), with_payload=_WITHOUT_SOURCE
         )
-        return [MemoryEntry.from_payload(r.payload) for r in records]
+        return [MemoryEntry.from_payload(_entry_fields(r.payload)) for r in records]
 
     def source_resource(self, resource: str) -> dict[str, Any] | None:
         """The FHIR JSON of a stored resource (``Observation/123``), as loaded; None if absent."""
@@ -841,7 +847,7 @@ class MemoryStore:
                 limit=limit,
                 with_payload=True,
             ).points
-        return [(MemoryEntry.from_payload(h.payload), float(h.score)) for h in hits]
+        return [(MemoryEntry.from_payload(_entry_fields(h.payload)), float(h.score)) for h in hits]
 
 
 def _qdrant(**options: Any) -> Any:
@@ -992,11 +998,52 @@ def _retract(
         deletes.add(entry_id)
 
 
+# An entry's point holds the fields the store filters on at the top of its payload (each one
+# payload-indexed) and the whole entry as one JSON text. The embedded engine turns a Python dict
+# into its payload at 80 us a point for an entry's 21 fields, a JSON text at a fraction of that
+# (and reads it back faster); a nested manifest cost 0.7 ms a point, as text 0.05 ms. Stores
+# written before hold the fields flat: the readers take both.
+_INDEXED = ("patient_id", "kind", "code", "time")
+
+
 def _payload(entry: MemoryEntry, source: str | dict[str, Any] | None) -> dict[str, Any]:
-    payload = entry.payload()
+    data = entry.payload()
+    payload = {name: data[name] for name in _INDEXED}
+    payload["entry"] = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     if source is not None:
-        payload["resource_json"] = source
+        payload["resource_json"] = source if isinstance(source, str) else json.dumps(source)
     return payload
+
+
+def _entry_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    packed = payload.get("entry")
+    return json.loads(packed) if isinstance(packed, str) else dict(payload)
+
+
+def _pack_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    packed = dict(manifest)
+    packed["resources"] = json.dumps(manifest["resources"], separators=(",", ":"), ensure_ascii=False)
+    return packed
+
+
+def _unpack_manifest(payload: dict[str, Any]) -> dict[str, Any]:
+    manifest = dict(payload)
+    if isinstance(manifest.get("resources"), str):
+        manifest["resources"] = json.loads(manifest["resources"])
+    return manifest
+
+
+def _pack_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "patient_id": record["patient_id"],
+        "load": record["load"],
+        "record": json.dumps(record, separators=(",", ":"), ensure_ascii=False),
+    }
+
+
+def _unpack_record(payload: dict[str, Any]) -> dict[str, Any]:
+    packed = payload.get("record")
+    return json.loads(packed) if isinstance(packed, str) else dict(payload)
 
 
 def _new_patient_payload(patient_id: str) -> dict[str, Any]:

@@ -248,3 +248,35 @@ def test_an_edge_store_compacted_after_a_load_reads_the_same(tmp_path: Path, mon
         reopened.close()
     assert main(["store", "optimize", "--store", str(tmp_path / "store")]) == 0
     assert "store" in capsys.readouterr().out
+
+
+def test_a_store_written_with_flat_payloads_reads_and_updates_the_same(backend: Backend) -> None:
+    """Stores written before the packed payloads (each entry's fields flat, manifests nested) still read."""
+    import json
+
+    from clinimem.memory.points import PointBatch
+
+    store = backend.open()
+    write(store, *version_1("p1"), *version_1("p2"))
+    seen = (store.patients(), store.entries("p1"), store.source_resource("Patient/p1"))
+    for collection in (store.entries_collection, store.patients_collection):
+        points, _ = store.client.scroll(collection, limit=1000, with_payload=True, with_vectors=True)
+        flat = []
+        for p in points:
+            payload = dict(p.payload)
+            if "entry" in payload:  # an entry as clinimem wrote it before: every field at the top
+                payload.update(json.loads(payload.pop("entry")))
+            if isinstance(payload.get("resources"), str):
+                payload["resources"] = json.loads(payload["resources"])
+            flat.append(payload)
+        vectors_of = [list(p.vector) for p in points] if collection == store.entries_collection else None
+        store.client.upsert(
+            collection, PointBatch(ids=[str(p.id) for p in points], payloads=flat, vectors=vectors_of)
+        )
+    store.close()
+    reopened = backend.open()
+    assert (reopened.patients(), reopened.entries("p1"), reopened.source_resource("Patient/p1")) == seen
+    # A newer version written into the old layout replaces its entries as before.
+    stats = write(reopened, bp_panel("bp1", 150.0, None, encounter_id="p1-e1", last_updated=NEW))
+    assert stats.updated == 1 and stats.entries_deleted == 1
+    assert BP_DIASTOLIC not in {e.entry_id for e in reopened.entries("p1")}
