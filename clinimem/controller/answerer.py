@@ -22,6 +22,7 @@ from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.cues import operation_cue
 from clinimem.controller.executor import Plan, execute
+from clinimem.controller.intents import read_intent
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
 from clinimem.controller.question import QuestionFeatures, shared_question_encoder
 from clinimem.controller.vocabulary import check_vocabulary
@@ -163,6 +164,9 @@ class ControllerReader:
         if named and not evidence and op != "abstain":
             # the record names it: read the best-matched concept rather than say it is not there
             evidence = tuple(int(i) for i in np.nonzero(best)[0])
+        intent = read_intent(features, grounding, slots.concepts, memory.entries, op, kind, evidence)
+        if intent is not None:
+            op, kind, evidence = intent.op, intent.kind, intent.evidence
         anchor = int(out.attention[0][0].argmax()) if len(memory) else None
         hops = []
         for k, attention in enumerate(out.attention, start=1):
@@ -186,6 +190,10 @@ class ControllerReader:
             question=features.text,
             from_end=features.from_end,
             focus=max(evidence, key=lambda i: float(probs[i])) if evidence else None,
+            threshold=features.threshold,
+            searched=intent.searched if intent else (),
+            date_of=intent.date_of if intent else "start",
+            rule=intent.rule if intent else "",
         )
         return {
             "plan": plan,

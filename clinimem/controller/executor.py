@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from clinimem.answer import AnswerValue
-from clinimem.controller.question import DateWindow
+from clinimem.controller.question import DateWindow, Threshold
 from clinimem.grounding.match import has_word_like
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import format_number
@@ -49,6 +49,10 @@ class Plan:
     question: str = ""
     from_end: int = 0  # 1: the result before the latest (question.one_before_last)
     focus: int | None = None  # the evidence slot the evidence head is surest of
+    threshold: Threshold | None = None  # count only the values beyond it ("how many times above 120")
+    searched: tuple[int, ...] = ()  # what a "no" was read from, when the evidence is empty
+    date_of: str = "start"  # "end": when it was stopped, not when it began
+    rule: str = ""  # the everyday rule that settled the plan, if one did (see intents)
 
     def __deepcopy__(self, memo: dict) -> Plan:
         return self  # immutable; Haystack deep-copies values between components
@@ -99,6 +103,9 @@ def _value_answer(entry: MemoryEntry, kind: str) -> AnswerValue | None:
         return AnswerValue(
             text=f"{format_number(number)}{unit} on {day}", kind="value", value=number, unit=entry.unit
         )
+    if kind in ("value", "text") and isinstance(entry.value, str) and entry.kind == "observation":
+        # a coded result ("Never smoker"): the answer is the result, not the test's name
+        return AnswerValue(text=f"{entry.value} ({_name(entry)}, {day})", kind="text", value=entry.value)
     if kind in ("value", "text"):
         return AnswerValue(text=f"{_name(entry)} ({day})", kind="text", value=_name(entry))
     return None
@@ -197,6 +204,8 @@ def execute(plan: Plan, entries: Entries) -> Result | None:
     last vs first beyond 5 %; compare = latest vs the one before; count = distinct
     resources; list = distinct names, sorted). One handler per answer kind.
     """
+    if plan.op == "exists" and not plan.evidence and plan.searched:
+        return _none_found(plan, entries)
     if plan.op == "abstain" or plan.kind == "none" or not plan.evidence:
         # nothing read: a family-history question can still be a "no" (see _no_family_mention)
         return _no_family_mention(plan, entries)
@@ -270,12 +279,38 @@ def _list(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     return Result(AnswerValue(text="; ".join(names), kind="list", value=names), tuple(chosen) + sel.anchored)
 
 
+def _none_found(plan: Plan, entries: Entries) -> Result:
+    """ "No": the record holds entries of the kind asked about, and none of them is the thing named."""
+    kinds = sorted({entries[i].kind for i in plan.searched})
+    text = f"No: none of the {len(plan.searched)} {'/'.join(kinds)} entries in the record is what was asked about"
+    return Result(AnswerValue(text=text, kind="boolean", value=False), plan.searched)
+
+
+def _beyond(plan: Plan, entries: Entries, sel: Selection) -> Result:
+    """How many results of one series lie beyond a bound; the results counted are cited."""
+    assert plan.threshold is not None
+    series = _one_series(entries, [i for i in sel.chosen if _numeric(entries[i]) is not None], plan.focus)
+    hits: dict[str, int] = {}
+    for i in series:
+        if plan.threshold.holds(_numeric(entries[i])):  # type: ignore[arg-type]
+            hits.setdefault(entries[i].resource, i)
+    label = _name(entries[series[0]]) if series else "results"
+    bound = f"{plan.threshold.relation} {format_number(plan.threshold.value)}"
+    text = f"{len(hits)} of {len({entries[i].resource for i in series})} {label} results {bound}"
+    # none beyond it: the results read are what the zero rests on
+    cited = tuple(hits.values()) or tuple(series)
+    return Result(AnswerValue(text=text, kind="count", value=len(hits)), cited + sel.anchored)
+
+
 def _count(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
+    if plan.threshold is not None and any(_numeric(entries[i]) is not None for i in sel.chosen):
+        return _beyond(plan, entries, sel)
     by_resource: dict[str, int] = {}
     for i in sel.chosen:
         by_resource.setdefault(entries[i].resource, i)
     n = len(by_resource)
-    label = _name(entries[sel.chosen[0]])
+    visits = all(entries[i].kind == "encounter" for i in sel.chosen)
+    label = "visits" if visits else _name(entries[sel.chosen[0]])
     return Result(
         AnswerValue(text=f"{n} ({label})", kind="count", value=n), tuple(by_resource.values()) + sel.anchored
     )
@@ -342,7 +377,8 @@ _ASKS_OVER = re.compile(
 _ASKS_EVER = re.compile(r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past)\b", re.I)
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
 _ASKS_NOW = re.compile(
-    r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now)\b|"
+    r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now|"
+    r"problem list)\b|"
     r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
     re.I,
 )
@@ -395,8 +431,28 @@ def _value(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
 
 def _date(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     pick = _pick(plan, sel.chosen)
+    if plan.date_of == "end":
+        return _stopped(entries, sel)
     value = _value_answer(entries[pick], "date")
     return Result(value, (pick,) + sel.anchored) if value else None
+
+
+def _stopped(entries: Entries, sel: Selection) -> Result | None:
+    """When a drug was stopped: its end date, or, with none recorded, when it was last prescribed."""
+    current = [i for i in sel.chosen if is_current(entries[i])]
+    if current:
+        latest = entries[current[-1]]
+        text = f"Not stopped: {_name(latest)} is active (prescribed {_day(latest)})"
+        return Result(AnswerValue(text=text, kind="text", value="active"), tuple(current))
+    last = max(sel.chosen, key=lambda i: ((entries[i].end_time or entries[i].time or "")[:10], i))
+    entry = entries[last]
+    if entry.end_time:
+        day = entry.end_time[:10]
+        text = f"{_name(entry)} stopped on {day}"
+    else:
+        day = _day(entry)
+        text = f"{_name(entry)} {entry.status or 'ended'}; last prescribed on {day} (the record gives no stop date)"
+    return Result(AnswerValue(text=text, kind="date", value=day), (last,)) if day else None
 
 
 HANDLERS = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -108,6 +109,46 @@ class DateWindow:
     text: str
 
 
+# "above 120", "over 30 kg/m2", "> 140", "exceeded 7", "below 60", "<= 5": a value bound; a number must
+# follow at once ("over the last 3" is a window, not a bound)
+_THRESHOLD = re.compile(
+    r"(>=|=>|≥|<=|=<|≤|>|<|\babove\b|\bover\b|\bgreater than\b|\bhigher than\b|\bmore than\b|"
+    r"\bexceed(?:ed|s|ing)?\b|\bbelow\b|\bunder\b|\bless than\b|\blower than\b)"
+    r"\s*(or equal to\s*)?(-?\d+(?:\.\d+)?)(?!\s*(?:%|percent|years?|yrs?|months?|days?|weeks?|times?)\b)",
+    re.I,
+)
+_UPPER = ("<", "=<", "≤", "<=", "below", "under", "less than", "lower than")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A bound on a value the question names ("SBP above 140": ``>`` 140)."""
+
+    relation: str  # > >= < <=
+    value: float
+    text: str
+
+    def holds(self, x: float) -> bool:
+        return {
+            ">": x > self.value,
+            ">=": x >= self.value,
+            "<": x < self.value,
+            "<=": x <= self.value,
+        }[self.relation]
+
+
+def find_threshold(text: str) -> Threshold | None:
+    """The first value bound in ``text`` ("above 120", "> 140", "below 60 or equal"), or None."""
+    m = _THRESHOLD.search(text)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    upper = word in _UPPER
+    inclusive = bool(m.group(2)) or word in ("≥", ">=", "=>", "≤", "<=", "=<")
+    relation = ("<" if upper else ">") + ("=" if inclusive else "")
+    return Threshold(relation=relation, value=float(m.group(3)), text=m.group(0))
+
+
 @dataclass(frozen=True)
 class QuestionFeatures:
     text: str
@@ -117,15 +158,24 @@ class QuestionFeatures:
     count: int | None = None  # N of "the last N results"
     negated: bool = False
     from_end: int = 0  # 1: "the one before the last" (see one_before_last)
+    threshold: Threshold | None = None  # "how many times above 120"
 
     def __deepcopy__(self, memo: dict) -> QuestionFeatures:
         return self  # immutable; Haystack deep-copies values between components
 
 
+# "since the start of 1992", "from 1992 onwards", "1992-present": from then to now
+_SINCE_LEAD = re.compile(r"\b(?:since|from|after) the (?:start|beginning) of$")
+_SINCE_TAIL = re.compile(
+    r"^\s*(?:-|–|to|through|until|till)?\s*(?:present|now|today|date|onwards?|forwards?)\b", re.I
+)
+
+
 def _window_for(text: str, start_idx: int, start: str, end: str, matched: str) -> DateWindow:
     before = text[:start_idx].lower().rstrip()
+    after = text[start_idx + len(matched) :]
     relation = "on"
-    if any(before.endswith(w) for w in _SINCE):
+    if any(before.endswith(w) for w in _SINCE) or _SINCE_LEAD.search(before) or _SINCE_TAIL.match(after):
         relation = "since"
     elif any(before.endswith(w) for w in _BEFORE):
         relation = "before"
@@ -198,12 +248,30 @@ def is_negated(text: str) -> bool:
 class QuestionEncoder:
     """MiniLM sentence and token vectors for a question (the model from the installed package)."""
 
+    # Questions repeat (examples, a ward's usual questions): the encoder is most of an answer's time
+    # and runs one question at a time, so a repeated question skips it.
+    CACHED = 512
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._seen: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def _cached_vectors(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            found = self._seen.get(text)
+            if found is not None:
+                self._seen.move_to_end(text)
+        if found is None:
+            found = self.vectors([text])[0]
+            with self._lock:
+                self._seen[text] = found
+                while len(self._seen) > self.CACHED:
+                    self._seen.popitem(last=False)
+        return found[0].copy(), found[1].copy()
 
     def encode(self, text: str) -> QuestionFeatures:
         text, from_end = one_before_last(expand_abbreviations(text))
-        vector, tokens = self.vectors([text])[0]
+        vector, tokens = self._cached_vectors(text)
         return QuestionFeatures(
             text=text,
             from_end=from_end,
@@ -212,6 +280,7 @@ class QuestionEncoder:
             window=find_date_window(text),
             count=find_count(text),
             negated=is_negated(text),
+            threshold=find_threshold(text),
         )
 
     def vectors(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:

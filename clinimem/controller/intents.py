@@ -1,0 +1,297 @@
+"""Everyday question shapes, settled by rules over the question's words and the grounding.
+
+The operation head learned the harness's operations; much of what a clinician types every day
+("last seen?", "ED visits in 2019?", "on a blood thinner?", "hx of DM?", "does she smoke?",
+"SBP > 140 how many times?", "BMI at her March 2019 visit?", "when was naproxen stopped?") is
+read here instead, by rules anyone can inspect. Each rule names itself in the plan (``rule``).
+A rule only chooses the operation and the entries to read; the executor computes the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from clinimem.controller.cues import PICK_OPS
+from clinimem.controller.question import QuestionFeatures
+from clinimem.grounding.match import FEATURES, Grounding, PatientConcepts, has_word_like, listed_kind
+from clinimem.memory.entry import MemoryEntry
+
+# the question names a concept this surely by its own words (see answerer.NAMED_SCORE)
+NAMED = 0.75
+
+_VISIT = re.compile(
+    r"\b(visits?|vists?|visited|encounters?|appointments?|appts?|ovs?|seen|see (?:him|her|them|the patient)|"
+    r"came in|come in|been in|(?:last|been) here|admissions?|admitted|hospitali[sz]ations?|hospital stays?|"
+    r"ed|er|a&e)\b",
+    re.I,
+)
+# visit types as the record codes them (Encounter.class), and check-ups by their type's name
+_VISIT_TYPES = (
+    ("EMER", re.compile(r"\b(ed|er|a&e|emergency|emergencies|casualty)\b", re.I)),
+    ("IMP", re.compile(r"\b(inpatient|admissions?|admitted|hospitali[sz]\w*|hospital stays?)\b", re.I)),
+    ("AMB", re.compile(r"\b(outpatient|ambulatory)\b", re.I)),
+)
+_WELLNESS = re.compile(r"\b(wellness|check.?ups?|physicals?|annual exams?|well.child)\b", re.I)
+_WELLNESS_TYPE = re.compile(r"check.?up|well child|general examination", re.I)
+_COUNTED = re.compile(r"\b(how many|number of|count|how often|times|no\. of|total)\b|#", re.I)
+# a count asked in words a lab's own name never holds ("platelet count" is a name, not a count)
+_HOW_MANY = re.compile(r"\b(how many|number of|how often|no\. of)\b|#", re.I)
+_WHEN = re.compile(
+    r"\b(when|what date|which date|date of|date|dt|how long (?:since|ago)|time since|how long has it been)\b",
+    re.I,
+)
+_FIRST = re.compile(r"\b(first|earliest|initial|since when|start(?:ed)?|began|begin)\b", re.I)
+_STOPPED = re.compile(
+    r"\b(stopped|stop|discontinued|discontinue|d/c'?d?|came off|come off|taken off|quit|ended|end date)\b",
+    re.I,
+)
+_SINCE_WHEN = re.compile(
+    r"\b(since when|start date|started|first (?:prescribed|started|given|put on)|how long)\b|\bsince\s*\??\s*$",
+    re.I,
+)
+# a yes/no about what the patient has had: "history of", "ever", "hx", "diagnosed with", "has he had"
+_HISTORY = re.compile(
+    r"\b(ever|history|hx|h/o|pmh|past medical|diagnosed|diagnosis of|been told|has (?:he|she|they|the patient|pt) had|"
+    r"have (?:they|you) had|had any)\b",
+    re.I,
+)
+_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
+_ANY = re.compile(r"\b(any|anything|known)\b", re.I)
+_AT_VISIT = re.compile(r"\b(visit|appointment|encounter|seen|check.?up|from the)\b", re.I)
+
+# The entries a class's "no" is read from, by the code system its members are coded in.
+_SYSTEM_KIND = {
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "medication",
+    "http://hl7.org/fhir/sid/cvx": "immunization",
+    "http://loinc.org": "observation",
+    "http://snomed.info/sct": "condition",
+}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What an everyday rule settled: the operation, answer kind and the entries to read."""
+
+    rule: str
+    op: str
+    kind: str
+    evidence: tuple[int, ...]
+    searched: tuple[int, ...] = ()  # what a "no" rests on
+    date_of: str = "start"
+
+
+@cache
+def _class_kinds() -> dict[str, frozenset[str]]:
+    """Class -> the kinds of entry its members are (from the code systems of the class table)."""
+    from clinimem.grounding.lexicon import lexicon
+
+    kinds: dict[str, set[str]] = {}
+    for (system, _), classes in lexicon().classes.items():
+        kind = _SYSTEM_KIND.get(system or "")
+        for c in classes:
+            if kind:
+                kinds.setdefault(c, set()).add(kind)
+    return {c: frozenset(k) for c, k in kinds.items()}
+
+
+def _whole_visits(entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> list[int]:
+    return [i for i, e in enumerate(entries) if e.kind == "encounter" and e.path == "$"]
+
+
+def _visit_type(entry: MemoryEntry, text: str) -> bool:
+    wanted = [code for code, pattern in _VISIT_TYPES if pattern.search(text)]
+    if _WELLNESS.search(text) and not _WELLNESS_TYPE.search(entry.display or ""):
+        return False
+    return not wanted or (entry.category or "") in wanted
+
+
+def _named(grounding: Grounding) -> np.ndarray:
+    """Per slot: how fully the question names it by its own words (cover x question cover)."""
+    if not len(grounding.slots):
+        return np.zeros(0, dtype=np.float32)
+    return grounding.slots[:, FEATURES.index("cover")] * grounding.slots[:, FEATURES.index("question_cover")]
+
+
+def _series(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], slot: int) -> tuple[int, ...]:
+    """Every entry of one slot's code and path: the whole series it belongs to."""
+    key = (entries[slot].code_system, entries[slot].code, entries[slot].path == "$", entries[slot].kind)
+    return tuple(
+        i for i, e in enumerate(entries) if (e.code_system, e.code, e.path == "$", e.kind) == key and e.code
+    )
+
+
+def _same_drug(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], slot: int) -> tuple[int, ...]:
+    """Every prescription sharing an ingredient with the slot's drug (all strengths and forms)."""
+    from clinimem.grounding.lexicon import lexicon
+
+    lex = lexicon()
+    mine = set(lex.ingredients_in(entries[slot].display or ""))
+    if not mine:
+        return _series(entries, slot)
+    return tuple(
+        i
+        for i, e in enumerate(entries)
+        if e.kind == "medication" and e.path == "$" and mine & set(lex.ingredients_in(e.display or ""))
+    )
+
+
+def read_intent(
+    features: QuestionFeatures,
+    grounding: Grounding,
+    concepts: PatientConcepts,
+    entries: tuple[MemoryEntry, ...] | list[MemoryEntry],
+    op: str,
+    kind: str = "",
+    evidence: tuple[int, ...] = (),
+) -> Intent | None:
+    """The everyday rule that settles this question, or None (the controller's plan stands)."""
+    text = features.text
+    named = _named(grounding)
+    kinds = np.array(concepts.slot_kind)
+    top = int(named.argmax()) if len(named) else -1
+    outright = top >= 0 and float(named[top]) >= NAMED
+    class_hits = grounding.slots[:, FEATURES.index("class")] > 0 if len(named) else np.zeros(0, bool)
+    class_named = bool(grounding.question[1]) if len(grounding.question) > 1 else False
+    thing = outright and kinds[top] != "encounter"
+
+    # a count of one series' results beyond a bound: "SBP > 140 how many times?"
+    if features.threshold is not None and _COUNTED.search(text) and outright:
+        numeric = [i for i in _series(entries, top) if isinstance(entries[i].value, int | float)]
+        if numeric:
+            return Intent("results beyond a bound", "count", "count", tuple(numeric))
+
+    # visits: the last one, how many (of a type, in or since a year)
+    if (
+        not thing
+        and (_VISIT.search(text) or has_word_like(text, ("visit",)))
+        and not class_named_other(grounding, concepts)
+    ):
+        visits = [i for i in _whole_visits(entries) if _visit_type(entries[i], text)]
+        if visits:
+            plural = re.search(r"\b(visits|vists|encounters|appointments|appts|ovs|admissions)\b", text, re.I)
+            asked_when = _WHEN.search(text) or re.search(r"\b(last|latest|most recent|first)\b", text, re.I)
+            if _COUNTED.search(text) or (plural and not asked_when):
+                return Intent("visits counted", "count", "count", tuple(visits))
+            if asked_when:
+                first = bool(re.search(r"\b(first|earliest)\b", text, re.I))
+                return Intent("a visit's date", "first" if first else "last", "date", tuple(visits))
+
+    # a coded result ("Tobacco smoking status: Never smoker"): the latest result, as the record words it
+    if outright and kinds[top] == "observation" and isinstance(entries[top].value, str):
+        series = _series(entries, top)
+        return Intent("a coded result", "last", "text", series)
+    if class_named and not outright and class_hits.any():
+        coded = [i for i in np.nonzero(class_hits)[0] if isinstance(entries[int(i)].value, str)]
+        if coded and all(kinds[int(i)] == "observation" for i in coded):
+            return Intent("a coded result", "last", "text", tuple(int(i) for i in coded))
+
+    # a value at a named visit: "BMI at her November 2016 visit", "glucose from the visit in March 2019"
+    window = features.window
+    if (
+        thing
+        and window is not None
+        and window.relation == "on"
+        and op in ("at_visit", "before", "after", "lookup", "last", "first")
+        and _AT_VISIT.search(text)
+        and not _HOW_MANY.search(text)
+    ):
+        series = _series(entries, top)
+        if any(isinstance(entries[i].value, int | float) for i in series):
+            return Intent("a value at a named visit", "last", "value", series)
+
+    # a drug: since when, when stopped (all strengths of its ingredients)
+    if outright and kinds[top] == "medication" and not _HOW_MANY.search(text):
+        drug = _same_drug(entries, top)
+        if _STOPPED.search(text) and (_WHEN.search(text) or op not in ("exists",)) and not _yes_no(text):
+            return Intent("when a drug was stopped", "last", "date", drug, date_of="end")
+        if _SINCE_WHEN.search(text) or (_WHEN.search(text) and _FIRST.search(text)):
+            return Intent("since when on a drug", "first", "date", drug)
+
+    # "any allergies?", "is he allergic to anything?": the list of that kind (empty: not in the record)
+    if op in ("exists", "abstain") and not outright and _ANY.search(text) and not _HISTORY.search(text):
+        kind = listed_kind(text)
+        if kind is not None:
+            whole = tuple(i for i, e in enumerate(entries) if e.kind == kind and e.path == "$")
+            if whole:
+                return Intent("a kind asked for as a whole", "list", "list", whole)
+    # yes/no about a class: "on a statin?", "any blood thinner?", "hx of DM?"
+    # (a class outranks a concept matched only in part: "colon cancer" is not Colonoscopy)
+    yes_no = asks_yes_no(text, op) or (
+        _HISTORY.search(text) and op in ("list", "abstain") and not _WH.search(text)
+    )
+    if yes_no and class_named and (not outright or not class_hits[top]):
+        members = tuple(int(i) for i in np.nonzero(class_hits)[0])
+        if members:
+            return Intent("a class asked about", "exists", "boolean", members)
+        searched = _class_searched(grounding, text, concepts, entries)
+        if searched:
+            return Intent("a class the record holds no member of", "exists", "boolean", (), searched)
+
+    # "hx of ankle sprain?", "obesity history y/n": whether the record holds the problem named
+    if yes_no and _HISTORY.search(text) and outright and kinds[top] == "condition":
+        return Intent("a history asked about", "exists", "boolean", _series(entries, top))
+    # "history of X?" / "ever had X?" where nothing in the record is X: a "no" read from the problems
+    if yes_no and _HISTORY.search(text) and not outright and not class_named:
+        problems = tuple(i for i, e in enumerate(entries) if e.kind == "condition" and e.path == "$")
+        if problems and float(grounding.question[3]) >= 0.5:
+            return Intent("a history the record does not hold", "exists", "boolean", (), problems)
+
+    # "when was his last platelet count?": the date, not the value
+    if op in PICK_OPS and kind != "date" and evidence and _WHEN.search(text) and not _HOW_MANY.search(text):
+        order = "first" if re.search(r"\b(first|earliest|initial)\b", text, re.I) else op
+        return Intent("a date asked", order if order != "lookup" else "last", "date", evidence)
+
+    return None
+
+
+def class_named_other(grounding: Grounding, concepts: PatientConcepts) -> bool:
+    """Whether a class the question names has members other than visits ("ER" is also a class)."""
+    hits = grounding.slots[:, FEATURES.index("class")] > 0 if len(grounding.slots) else np.zeros(0, bool)
+    return any(concepts.slot_kind[int(i)] != "encounter" for i in np.nonzero(hits)[0])
+
+
+def _yes_no(text: str) -> bool:
+    return bool(re.match(r"^\s*(is|are|does|do|has|have|was|were|did)\b", text, re.I)) and not _WHEN.search(
+        text
+    )
+
+
+_YES_NO_SHAPE = re.compile(
+    r"^\s*(is|are|does|do|has|have|was|were|did|any|on|currently|still|taking|ever)\b|\by/n\b|\byes or no\b|"
+    r"\b(current|currently|active|now|still|ongoing)\s*\??\s*$",
+    re.I,
+)
+
+
+def asks_yes_no(text: str, op: str) -> bool:
+    """Whether the question asks yes or no: the op head's "exists", or its own shape ("On NSAID?",
+    "statin - current?", "obesity history y/n"), with no what/when/which/how."""
+    if op == "exists":
+        return True
+    return (
+        op in ("abstain", "list", "lookup", "last", "first")
+        and bool(_YES_NO_SHAPE.search(text))
+        and not _WH.search(text)
+    )
+
+
+def _class_searched(
+    grounding: Grounding,
+    text: str,
+    concepts: PatientConcepts,
+    entries: tuple[MemoryEntry, ...] | list[MemoryEntry],
+) -> tuple[int, ...]:
+    """The entries a "no" about a class rests on: every entry of the kinds its members are."""
+    from clinimem.grounding.lexicon import lexicon
+
+    kinds: set[str] = set()
+    for cls in lexicon().classes_named_in(text):
+        kinds |= _class_kinds().get(cls, frozenset())
+    if len(kinds) != 1:
+        return ()  # a class of several kinds ("smoking", "social history"): no one place to look
+    (kind,) = kinds
+    return tuple(i for i, e in enumerate(entries) if e.kind == kind and e.path == "$")
