@@ -3,18 +3,26 @@
     python bench/ui_load.py                      # starts `clinimem demo` on a free port, 20 sessions
     python bench/ui_load.py --url http://127.0.0.1:7860/ [--auth user:password]
 
-Every session is its own gradio_client ``Client`` (its own server-side
-session state). All sessions pick their patients first, then ask at the same
-moment (a barrier), ``--rounds`` questions each. Each answer is checked
-against the patient that session asked about (the answer JSON's
-``patient_id`` and the patient named in the page's answer); a mismatch fails
-the run. Prints the latency of the ask calls (p50/p95/max, as the client sees
-them) and exits 1 on any failure.
+Every session speaks the page's own queue protocol, as its browser tab does
+(``/gradio_api/queue/join`` and the session's event stream, its own
+``session_hash``, so its own server-side state): it picks its patient, then all
+sessions ask at the same moment (a barrier), ``--rounds`` questions each. As in
+the browser, when an answer arrives the session asks for the panels that follow
+it (timeline, trend, hops, card) and goes on while they are drawn; the latency
+is from the click to the answer text. Each answer is checked against the
+patient that session asked about (the answer JSON's ``patient_id`` and the
+patient named in the page's answer); a mismatch fails the run. Prints the
+latency of the ask calls (p50/p95/max) and exits 1 on any failure.
+
+``--client gradio`` measures through one gradio_client ``Client`` per session
+instead (heavier on the measuring machine's cores; it does not ask for the
+panels): the figures of the first version of this bench.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -52,6 +61,67 @@ class SessionResult:
     failures: list[str] = field(default_factory=list)
 
 
+class PageSession:
+    """One browser tab's traffic: join the queue with an event, read the session's event stream."""
+
+    def __init__(self, url: str, config: dict, http: httpx.Client) -> None:
+        self.url, self.http = url, http
+        self.session_hash = uuid.uuid4().hex[:11]
+        self.deps = {d.get("api_name"): d for d in config["dependencies"] if d.get("api_name")}
+        self.after = {
+            d.get("trigger_after"): d for d in config["dependencies"] if d.get("trigger_after") is not None
+        }
+        self.elem = {c["id"]: (c.get("props") or {}).get("elem_id") for c in config["components"]}
+
+    def call(self, dep: dict, data: list, wait: bool = True) -> dict[str, object] | None:
+        """Run one event; its outputs by elem_id (None when not waited for)."""
+        joined = self.http.post(
+            f"{self.url}gradio_api/queue/join",
+            json={
+                "data": data,
+                "event_data": None,
+                "fn_index": dep["id"],
+                "trigger_id": None,
+                "session_hash": self.session_hash,
+            },
+        )
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        if not wait:
+            threading.Thread(target=self._drain, args=(event_id,), daemon=True).start()
+            return None
+        return self._outputs(dep, self._result(event_id))
+
+    def _drain(self, event_id: str) -> None:
+        with contextlib.suppress(Exception):
+            self._result(event_id)
+
+    def _result(self, event_id: str) -> dict:
+        with self.http.stream(
+            "GET", f"{self.url}gradio_api/queue/data", params={"session_hash": self.session_hash}, timeout=300
+        ) as events:
+            for line in events.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    if not message.get("success"):
+                        raise RuntimeError(str(message.get("output"))[:200])
+                    return message["output"]
+        raise RuntimeError("the event stream ended before the result")
+
+    def _outputs(self, dep: dict, output: dict) -> dict[str, object]:
+        values = output.get("data") or []
+        return {self.elem.get(i): v for i, v in zip(dep["outputs"], values, strict=False)}
+
+
+def _text(value: object) -> str:
+    """A component's value as sent: the value itself or an update that carries one."""
+    if isinstance(value, dict):
+        return str(value.get("value") or "")
+    return str(value or "")
+
+
 def run_session(
     url: str,
     auth: tuple[str, str] | None,
@@ -59,9 +129,50 @@ def run_session(
     index: int,
     rounds: int,
     barrier: threading.Barrier,
+    config: dict | None = None,
 ) -> SessionResult:
     """One clinician: pick a patient, wait for everyone, then ask ``rounds`` questions."""
     result = SessionResult(patient_id)
+    if config is None:
+        return run_gradio_session(url, auth, patient_id, index, rounds, barrier, result)
+    http = httpx.Client(timeout=300)
+    try:
+        tab = PageSession(url, config, http)
+        header = _text(tab.call(tab.deps["select_patient"], [patient_id])["patient-header"])
+        if patient_id not in header:
+            result.failures.append("the header shows another patient")
+    except Exception as err:  # a failed session is counted, not fatal to the run
+        result.failures.append(f"select: {type(err).__name__}: {err}")
+        barrier.abort()
+        return result
+    barrier.wait()
+    ask = tab.deps["ask"]
+    panels = tab.after.get(ask["id"])
+    for k in range(rounds):
+        question = QUESTIONS[(index + k) % len(QUESTIONS)]
+        started = time.perf_counter()
+        try:
+            out = tab.call(ask, [question, patient_id])
+        except Exception as err:
+            result.failures.append(f"ask: {type(err).__name__}: {err}")
+            continue
+        result.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if panels is not None:
+            tab.call(panels, [None] * len(panels["inputs"]), wait=False)  # as the browser does, then on
+        check(result, patient_id, _text(out.get("answer")), _text(out.get("answer-json")))
+    http.close()
+    return result
+
+
+def run_gradio_session(
+    url: str,
+    auth: tuple[str, str] | None,
+    patient_id: str,
+    index: int,
+    rounds: int,
+    barrier: threading.Barrier,
+    result: SessionResult,
+) -> SessionResult:
     try:
         client = Client(url, auth=auth, verbose=False)
         header = client.predict(patient_id, api_name="/select_patient")[0]
@@ -81,16 +192,20 @@ def run_session(
             result.failures.append(f"ask: {type(err).__name__}: {err}")
             continue
         result.latencies_ms.append((time.perf_counter() - started) * 1000)
-        answer_text, answer_json = out[0], out[-1]
-        if not answer_json:
-            result.failures.append(f"no answer: {answer_text[:120]}")
-            continue
-        answer = json.loads(answer_json)
-        result.system_ms.append(float(answer.get("timing_ms", {}).get("total", 0.0)))
-        answered = answer["patient_id"]
-        if answered != patient_id or patient_id not in answer_text:
-            result.failures.append(f"asked about {patient_id}, answered about {answered}")
+        check(result, patient_id, out[0], out[-1])
     return result
+
+
+def check(result: SessionResult, patient_id: str, answer_text: str, answer_json: str) -> None:
+    """The answer is about the session's patient, in its JSON and in the words on the page."""
+    if not answer_json:
+        result.failures.append(f"no answer: {answer_text[:120]}")
+        return
+    answer = json.loads(answer_json)
+    result.system_ms.append(float(answer.get("timing_ms", {}).get("total", 0.0)))
+    answered = answer["patient_id"]
+    if answered != patient_id or patient_id not in answer_text:
+        result.failures.append(f"asked about {patient_id}, answered about {answered}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -148,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("CLINIMEM_AUTH"))
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="questions per session (default 3)")
+    parser.add_argument(
+        "--client",
+        choices=("page", "gradio"),
+        default="page",
+        help="how sessions talk to the page (default page)",
+    )
     args = parser.parse_args(argv)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
 
@@ -157,11 +278,18 @@ def main(argv: list[str] | None = None) -> int:
         if not patients:
             raise SystemExit(f"no patients: {status}")
         print(status)
+        config = None
+        if args.client == "page":
+            if auth:
+                raise SystemExit("--client page does not sign in; use --client gradio with --auth")
+            config = httpx.get(f"{url}config", timeout=30).json()
         barrier = threading.Barrier(args.sessions)
         started = time.perf_counter()
         with ThreadPoolExecutor(args.sessions) as pool:
             futures = [
-                pool.submit(run_session, url, auth, patients[i % len(patients)], i, args.rounds, barrier)
+                pool.submit(
+                    run_session, url, auth, patients[i % len(patients)], i, args.rounds, barrier, config
+                )
                 for i in range(args.sessions)
             ]
             results = [f.result() for f in futures]
@@ -178,10 +306,17 @@ def main(argv: list[str] | None = None) -> int:
             f"ask latency: p50 {statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
             f"max {max(latencies):.0f} ms"
         )
+        for label, picked in (
+            ("first question of each session", slice(0, 1)),
+            ("later questions", slice(1, None)),
+        ):
+            part = [ms for r in results for ms in r.latencies_ms[picked]]
+            if part:
+                print(f"  {label}: p50 {statistics.median(part):.0f} ms, p95 {percentile(part, 95):.0f} ms")
         system = [ms for r in results for ms in r.system_ms]
         print(
             f"of which the answering system itself: p50 {statistics.median(system):.0f} ms, "
-            f"p95 {percentile(system, 95):.0f} ms (the rest is queueing, figures and transport)"
+            f"p95 {percentile(system, 95):.0f} ms (the rest is queueing and transport)"
         )
     for failure in failures[:20]:
         print("FAIL", failure)

@@ -1,4 +1,4 @@
-"""The clinician's page: pick a patient, ask a question, read the answer and the entries it cited.
+"""The clinician's page: find a patient, ask, read the answer, the entries it cited and the record.
 
 >>> from clinimem.api import Clinimem
 >>> from clinimem.ui.app import serve
@@ -15,6 +15,11 @@ keeps that per session (:class:`Screens`, keyed by ``gr.Request.session_hash``),
 every question carries the patient picked on the screen, and a handler whose
 result is no longer about the patient and view on the screen discards it
 (``gr.skip()`` for every output, the state included).
+
+The answer's text comes first (one event: the answer, its cited entries and the
+conversation); the panels (timeline, trend, hops, the strongest citation's card)
+follow in a second event. Charts are drawn in the browser from data, so no
+figure is rendered on the server.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,16 +41,20 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from clinimem.answer import Answer  # noqa: E402
-from clinimem.api import Clinimem  # noqa: E402
+from clinimem.api import Clinimem, PatientMemory  # noqa: E402
 from clinimem.memory.entry import MemoryEntry  # noqa: E402
-from clinimem.memory.store import PatientSummary  # noqa: E402
-from clinimem.ui import note_view, plots, summary, views  # noqa: E402
+from clinimem.ui import card, charts, conversation, note_view, summary, views  # noqa: E402
 from clinimem.ui.backend import Backend, UserMessage  # noqa: E402
 from clinimem.ui.login import Login, login_app_kwargs, parse_auth  # noqa: E402
+from clinimem.ui.roster import SEARCH_LIMIT  # noqa: E402
 
 log = logging.getLogger("clinimem.ui")
 
-NO_SUCH_PATIENT = "No patient with that name or id is in the memory. Pick one from the list."
+NO_SUCH_PATIENT = "No patient with that name or id is in the memory. Search for one above."
+PICK_HINT = "Pick a patient to see their record."
+# Keys that move through or pick from the picker's list; only typing searches again.
+NAVIGATION_KEYS = frozenset({"Enter", "ArrowUp", "ArrowDown", "Escape", "Tab", "Shift", "Home", "End"})
+CARD_HINT = "Select a cited row, or click a point on the timeline, to read that entry here."
 
 EXAMPLE_QUESTIONS = (
     "What was her most recent BMI?",
@@ -71,9 +80,11 @@ DEFAULT_CONCURRENCY = 4
 SCREEN_CAPACITY = 10_000
 # How long an answer waits for a pick in progress in its session to settle before it is discarded.
 PICK_WAIT_S = 15.0
-CSS = """
+CSS = (
+    """
 #answer h3 { margin-top: 0.2em; }
 .cm-note { font-size: 0.9em; color: var(--body-text-color-subdued); }
+.cm-empty { color: var(--body-text-color-subdued); }
 #note .cm-note-head { font-size: 0.9em; margin-bottom: 0.3em; }
 #note .cm-note-text {
   position: relative; white-space: pre-wrap; max-height: 18em; overflow-y: auto;
@@ -88,6 +99,11 @@ CSS = """
   font-weight: bold;
 }
 """
+    + charts.TIMELINE_CSS
+    + charts.HOPS_CSS
+    + card.CARD_CSS
+    + conversation.CONVERSATION_CSS
+)
 # The last guard, in the browser: an answer is shown only under the header of the patient it names.
 # The server already discards answers about a patient no longer picked, and a pick cancels the
 # question still running; should results of concurrent events still land in another order, the
@@ -110,17 +126,12 @@ GUARD_ANSWER = """
 
 @dataclass
 class Session:
-    """One browser session's view: which patient, and what the citation table holds.
-
-    A handler that changes the view returns a new one; only the tab handlers
-    add to ``drawn``, in place (they never write the state back).
-    """
+    """One browser session's view: which patient, and the answer on the page."""
 
     patient_id: str | None = None
     patient_name: str = ""
     rows: list[views.CitedRow] = field(default_factory=list)
-    answer: Answer | None = None  # the last answer, for the views drawn when their tab is opened
-    drawn: set[str] = field(default_factory=set)  # tabs whose figure shows the current answer
+    answer: Answer | None = None  # the answer on the page, for the panels drawn after it
     view: int = 0  # the number :class:`Screens` gave this view; 0: none was ever shown
 
 
@@ -229,17 +240,12 @@ def _unexpected(where: str, err: Exception) -> str:
     return "❌ **Something went wrong; the error was logged. Reload the page and try again.**"
 
 
-def _skip(outputs: int) -> tuple:
-    """Every output left as it is (a fresh update each: gradio may consume them)."""
-    return tuple(gr.skip() for _ in range(outputs))
-
-
 def _table(rows: list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame([list(r) for r in rows], columns=list(columns))
 
 
 EMPTY_CITATIONS = _table([], views.CITATION_COLUMNS)
-EMPTY_HOPS = _table([], views.HOP_COLUMNS)
+EMPTY_TREND = pd.DataFrame(columns=list(charts.TREND_COLUMNS))
 
 
 def _no_note() -> dict[str, Any]:
@@ -247,202 +253,52 @@ def _no_note() -> dict[str, Any]:
     return gr.update(value="", visible=False)
 
 
+def _card_hint() -> str:
+    return f'<p class="cm-empty">{CARD_HINT}</p>'
+
+
+def _skip_all(outputs: list[gr.components.Component]) -> dict:
+    """Every output left as it is (a fresh update each: gradio may consume them)."""
+    return {component: gr.skip() for component in outputs}
+
+
+def source_json(resource: Mapping[str, Any]) -> str:
+    """The stored (key-sorted) JSON with what and whose on top, as a reader expects."""
+    head = {
+        key: resource[key]
+        for key in ("resourceType", "id", "subject", "patient", "encounter")
+        if key in resource
+    }
+    return json.dumps({**head, **resource}, indent=2, ensure_ascii=False)
+
+
+def cited_lines(rows: list[views.CitedRow]) -> tuple[str, ...]:
+    """Each cited row in one line for the conversation: date, kind, text, value."""
+    return tuple(
+        " · ".join(str(c) for c in (date, kind, text, value) if c)
+        for date, _visit, kind, text, value, _weight in (r.cells for r in rows)
+    )
+
+
 def build_app(
-    engine: Clinimem | None, *, problem: str | None = None, concurrency: int = DEFAULT_CONCURRENCY
+    engine: Clinimem | None,
+    *,
+    problem: str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    picker_limit: int = SEARCH_LIMIT,
 ) -> gr.Blocks:
-    """The Blocks app over ``engine`` (None: no store; ``problem`` says why, in the page)."""
-    backend = Backend(engine, problem=problem)
+    """The Blocks app over ``engine`` (None: no store; ``problem`` says why, in the page).
+
+    ``picker_limit``: how many matches the patient picker lists at most.
+    """
+    backend = Backend(engine, problem=problem, picker_limit=picker_limit)
     screens = Screens()
-    # Figures are encoded in the handlers, before the check that decides whether their result is
-    # shown: what gradio still does after a handler returns is then quick, so results reach the
-    # page in the order they were decided in.
-    png = gr.Plot(format="png", render=False)
-
-    # -- handlers (each returns what the page shows; none raises) ----------------------------
-
-    def on_load() -> tuple[str, Any]:
-        choice = backend.choose_system()
-        try:
-            patients = backend.patients()
-        except UserMessage as err:
-            return _message(err), gr.Dropdown(choices=[], value=None)
-        except Exception as err:
-            return _unexpected("loading the patient list", err), gr.Dropdown(choices=[], value=None)
-        note = choice.note if choice.name else f"❌ **{choice.note}**"
-        status = f"{len(patients)} patients in the memory. {note}"
-        return status, gr.Dropdown(choices=summary.patient_choices(patients), value=None)
-
-    def forget_session(request: gr.Request) -> None:
-        screens.forget(_key(request))
-
-    def resolve(choice: str) -> tuple[str, list[PatientSummary]]:
-        """The id of the patient ``choice`` names (the picker's value), and the patient list."""
-        patients = backend.patients()
-        patient_id = summary.resolve_patient(choice, patients)
-        if patient_id is None:
-            raise UserMessage(NO_SUCH_PATIENT, "warning")
-        return patient_id, patients
-
-    def select_patient(choice: str | None, request: gr.Request) -> tuple:
-        key = _key(request)
-        selection = screens.select(key)  # from here on, nothing about the previous patient is shown
-
-        def shown(patient_id: str | None, name: str, header: str, timeline: Any) -> tuple:
-            # A new patient: nothing of the previous one survives.
-            view = screens.settle(key, selection, patient_id)
-            if view is None:  # a later pick started meanwhile: it draws the page
-                return _skip(11)
-            session = Session(patient_id, name, view=view, drawn={"timeline"} if patient_id else set())
-            blank = ("", EMPTY_CITATIONS, None, None, EMPTY_HOPS, _no_note(), "", "")
-            return (session, header, timeline, *blank)
-
-        if not choice:
-            return shown(None, "", "Pick a patient to see their record.", None)
-        try:
-            patient_id, patients = resolve(choice)
-            memory = backend.memory(patient_id)
-            found = next((p for p in patients if p.patient_id == patient_id), None)
-            header = summary.patient_header(patient_id, memory.entries, found)
-            timeline = png.postprocess(plots.timeline_figure(memory.entries))
-        except UserMessage as err:
-            return shown(None, "", _message(err), None)
-        except Exception as err:
-            return shown(None, "", _unexpected("opening a patient", err), None)
-        return shown(patient_id, header.name, summary.header_markdown(header), timeline)
-
-    def ask_question(question: str | None, patient: str | None, request: gr.Request) -> tuple:
-        """Answer about the patient picked on the screen (``patient``, the picker's value), never the state's."""
-        key = _key(request)
-        patient_id: str | None = None
-        empty = (EMPTY_CITATIONS, gr.skip(), None, None, EMPTY_HOPS, _no_note(), "", "", gr.skip())
-
-        def shown(session: Session, *outputs: Any) -> tuple:
-            # Shown only if its patient is still the one picked on the page; else discarded.
-            view = screens.show(key, session.patient_id)
-            if view is None:
-                log.info("an answer was not shown: the page's patient changed while it was computed")
-                return _skip(11)
-            session.view = view
-            return (session, *outputs)
-
-        try:
-            patients: list[PatientSummary] = []
-            if patient:
-                patient_id, patients = resolve(patient)
-            answer, system_name = backend.ask(patient_id, question)
-            memory = backend.memory(answer.patient_id)
-        except UserMessage as err:
-            return shown(Session(patient_id), _message(err), *empty)
-        except Exception as err:
-            return shown(Session(patient_id), _unexpected("answering", err), *empty)
-        found = next((p for p in patients if p.patient_id == patient_id), None)
-        name = summary.patient_header(patient_id, memory.entries, found).name
-        by_id = {e.entry_id: e for e in memory.entries}
-        rows = views.citation_rows(answer, by_id)
-        trend = views.is_trend(answer)
-        # Only the tab that opens is drawn now; the others when they are opened (show_tab).
-        session = Session(patient_id, name, rows, answer, {"trend" if trend else "timeline"})
-        return shown(
-            session,
-            views.answer_markdown(answer, name, system_name, by_id),
-            _table([r.cells for r in rows], views.CITATION_COLUMNS),
-            None if trend else draw("timeline", answer, memory.entries),
-            draw("trend", answer, memory.entries) if trend else None,
-            None,
-            _table(views.hop_rows(answer, by_id), views.HOP_COLUMNS),
-            _no_note(),
-            "",
-            json.dumps(answer.to_dict(), indent=2, ensure_ascii=False),
-            gr.Tabs(selected="trend" if trend else "timeline"),
-        )
-
-    def draw(view: str, answer: Answer | None, entries: Sequence[MemoryEntry]) -> Any:
-        """The view's figure, encoded for the page (None: nothing to draw)."""
-        if view == "timeline":
-            cited = [c.entry_id for c in answer.citations] if answer else ()
-            return png.postprocess(plots.timeline_figure(entries, cited))
-        if answer is None:
-            return None
-        if view == "trend":
-            return png.postprocess(plots.trend_figure(views.trend_series(answer, entries)))
-        return png.postprocess(plots.hops_figure(answer, {e.entry_id: e for e in entries}))
-
-    def show_tab(view: str) -> Callable[[Session | None, gr.Request], Any]:
-        """A tab's select handler: draw its figure for the view on the page, once."""
-
-        def handler(session: Session | None, request: gr.Request) -> Any:
-            key = _key(request)
-            if not screens.current(key, session) or view in session.drawn:
-                return gr.skip()
-            try:
-                memory = backend.memory(session.patient_id)
-                figure = draw(view, session.answer, memory.entries)
-            except UserMessage:
-                figure = None
-            except Exception as err:
-                _unexpected(f"drawing the {view} view", err)
-                figure = None
-            if not screens.current(key, session):  # the page moved on while drawing
-                return gr.skip()
-            if figure is not None:
-                # In place: the state is never written back (a newer one may have replaced it).
-                session.drawn.add(view)
-            return figure
-
-        return handler
-
-    def show_source(session: Session | None, evt: gr.SelectData, request: gr.Request) -> tuple:
-        """The selected row's source JSON, and its note with the cited sentence marked (note entries)."""
-        key = _key(request)
-        if not screens.current(key, session):
-            # Not the view on the page (another patient or answer replaced it): show nothing of it.
-            return _no_note(), "// Select a row of the cited entries to see its source record."
-        index = evt.index[0] if isinstance(evt.index, list | tuple) and evt.index else None
-        row = views.match_row(session.rows, index, evt.row_value)
-        if row is None:
-            return _no_note(), "// Select a row of the cited entries to see its source record."
-        try:
-            resource = backend.source(row.resource)
-        except UserMessage as err:
-            return _no_note(), f"// {err.text}"
-        except Exception as err:
-            _unexpected("reading a source record", err)
-            return _no_note(), "// The source record of this entry cannot be read."
-        if resource is None:
-            return _no_note(), f"// {row.resource}: the source JSON of this entry is not stored."
-        note = show_note(key, session, row.entry_id, resource)
-        if not screens.current(key, session):
-            return gr.skip(), gr.skip()
-        return note, source_json(resource)
-
-    def show_note(key: str, session: Session, entry_id: str, resource: dict[str, Any]) -> dict[str, Any]:
-        """A cited note entry: its note's text with the cited sentence highlighted; else the panel hidden."""
-        if not screens.current(key, session):
-            return _no_note()
-        try:
-            memory = backend.memory(session.patient_id)
-            entry = next((e for e in memory.entries if e.entry_id == entry_id), None)
-            panel = note_view.note_panel(entry, resource)
-        except UserMessage:
-            return _no_note()
-        except Exception as err:
-            _unexpected("showing a note", err)
-            return _no_note()
-        return gr.update(value=panel, visible=bool(panel))
-
-    def source_json(resource: dict[str, Any]) -> str:
-        # The store keeps canonical (key-sorted) JSON; a reader expects what and whose on top.
-        head = {
-            key: resource[key]
-            for key in ("resourceType", "id", "subject", "patient", "encounter")
-            if key in resource
-        }
-        return json.dumps({**head, **resource}, indent=2, ensure_ascii=False)
+    talks = conversation.Conversations()
 
     # -- layout ---------------------------------------------------------------------------------
 
     with gr.Blocks(title="clinimem") as demo:
-        session = gr.State(Session())
+        state = gr.State(Session())
         gr.Markdown(
             "## clinimem: ask about one patient's record\n"
             "Every answer comes from the patient's own record and cites the entries it read."
@@ -450,14 +306,14 @@ def build_app(
         status = gr.Markdown("Loading…", elem_id="status", elem_classes=["cm-note"])
         patient = gr.Dropdown(
             label="Patient",
-            info="Search by name or id",
+            info="Type a name, id or birth date: the list shows the patients that match",
             choices=[],
             value=None,
             filterable=True,
             allow_custom_value=True,
             elem_id="patient",
         )
-        header = gr.Markdown("Pick a patient to see their record.", elem_id="patient-header")
+        header = gr.Markdown(PICK_HINT, elem_id="patient-header")
         with gr.Row(equal_height=True):
             question = gr.Textbox(
                 label="Question",
@@ -472,33 +328,37 @@ def build_app(
         citations = gr.Dataframe(
             value=EMPTY_CITATIONS,
             headers=list(views.CITATION_COLUMNS),
-            label="Cited entries: select a row to see its source record",
+            label="Cited entries: select a row to read the entry",
             interactive=False,
             wrap=True,
             max_height=360,
             column_widths=["10%", "6%", "10%", "52%", "14%", "8%"],
             elem_id="citations",
         )
+        gr.Markdown(charts.WEIGHT_NOTE, elem_id="weight-note", elem_classes=["cm-note"])
         with gr.Row():
-            # show_label=False on the plots: the label box would cover the figure's own title.
             with gr.Column(scale=3), gr.Tabs(selected="timeline") as tabs:
-                with gr.Tab("Timeline", id="timeline") as timeline_tab:
-                    timeline = gr.Plot(show_label=False, format="png", elem_id="timeline")
-                with gr.Tab("Trend", id="trend") as trend_tab:
-                    trend = gr.Plot(show_label=False, format="png", elem_id="trend")
-                with gr.Tab("Attention by hop", id="hops") as hops_tab:
-                    hops = gr.Plot(show_label=False, format="png", elem_id="hops")
-                    hop_table = gr.Dataframe(
-                        value=EMPTY_HOPS,
-                        headers=list(views.HOP_COLUMNS),
-                        label="Entries each hop read most strongly",
-                        interactive=False,
-                        wrap=True,
-                        max_height=300,
-                        column_widths=["7%", "7%", "17%", "16%", "42%", "11%"],
-                        elem_id="hop-table",
+                with gr.Tab("Timeline", id="timeline"):
+                    timeline = gr.HTML("", js_on_load=charts.TIMELINE_JS, elem_id="timeline", padding=False)
+                with gr.Tab("Trend", id="trend"):
+                    trend_title = gr.Markdown("", elem_id="trend-title")
+                    trend = gr.ScatterPlot(
+                        EMPTY_TREND,
+                        x="date",
+                        y="value",
+                        color="point",
+                        color_map={charts.CITED_POINT: "#d1495b", charts.OTHER_POINT: "#9aa5b1"},
+                        tooltip=["date", "value", "what", "point"],
+                        show_label=False,
+                        height=320,
+                        elem_id="trend",
+                    )
+                with gr.Tab("Attention by hop", id="hops"):
+                    hops = gr.HTML(
+                        '<p class="cm-empty">Ask a question to see what each hop read.</p>', elem_id="hops"
                     )
             with gr.Column(scale=2):
+                entry_card = gr.HTML(_card_hint(), elem_id="card", label="The entry", show_label=False)
                 note = gr.HTML(
                     value="",
                     label="The note this entry was read from, the cited sentence highlighted",
@@ -509,77 +369,298 @@ def build_app(
                     js_on_load=SCROLL_TO_MARK,
                     elem_id="note",
                 )
-                source = gr.Code(
-                    value="",
-                    language="json",
-                    label="Source FHIR resource of the selected entry",
-                    interactive=False,
-                    max_lines=40,
-                    elem_id="source",
-                )
+                with gr.Accordion("Source FHIR resource (raw JSON)", open=False, elem_id="source-toggle"):
+                    source = gr.Code(
+                        value="",
+                        language="json",
+                        interactive=False,
+                        max_lines=40,
+                        show_label=False,
+                        elem_id="source",
+                    )
+        # Below the panels, always in view: the clinician scrolls back through this patient's questions.
+        talk = gr.HTML(
+            conversation.conversation_html(()),
+            label="This session's questions about this patient",
+            show_label=True,
+            container=True,
+            padding=True,
+            max_height=480,
+            autoscroll=True,
+            elem_id="conversation",
+        )
         with gr.Accordion("Answer as JSON (the answer contract)", open=False):
             # Code, not gr.JSON: gradio_client takes any dict with a "path" key (citations have one) for a file.
             answer_json = gr.Code(value="", language="json", interactive=False, elem_id="answer-json")
 
-        demo.load(on_load, outputs=[status, patient], api_name="patients")
-        # What the page draws of the view on it (checked on the server: Screens.current).
-        view_events = [
-            tab.select(show_tab(view), inputs=[session], outputs=[plot], api_visibility="private")
-            for tab, view, plot in (
-                (timeline_tab, "timeline", timeline),
-                (trend_tab, "trend", trend),
-                (hops_tab, "hops", hops),
-            )
+        entry_outputs = [entry_card, note, source]
+        pick_outputs = [
+            state,
+            header,
+            timeline,
+            answer,
+            citations,
+            trend_title,
+            trend,
+            hops,
+            talk,
+            *entry_outputs,
+            answer_json,
         ]
-        view_events.append(
-            citations.select(show_source, inputs=[session], outputs=[note, source], api_visibility="private")
+        ask_outputs = [state, answer, citations, talk, answer_json]
+        panel_outputs = [timeline, trend_title, trend, hops, tabs, *entry_outputs]
+
+        # -- handlers (each returns what the page shows, by component; none raises) ----------
+
+        def on_load() -> dict:
+            choice = backend.choose_system()
+            try:
+                count = len(backend.roster)
+                first = backend.find_patients("")
+            except UserMessage as err:
+                return {status: _message(err), patient: gr.Dropdown(choices=[], value=None)}
+            except Exception as err:
+                return {
+                    status: _unexpected("loading the patient list", err),
+                    patient: gr.Dropdown(choices=[], value=None),
+                }
+            note_text = choice.note if choice.name else f"❌ **{choice.note}**"
+            return {
+                status: f"{count} patients in the memory: type a name, id or birth date to find one. {note_text}",
+                patient: gr.Dropdown(choices=summary.patient_choices(first), value=None),
+            }
+
+        def search(typed: gr.KeyUpData) -> Any:
+            """The picker's choices for what is typed so far (a few matches, never the whole roster)."""
+            if typed.key in NAVIGATION_KEYS:  # choosing among the matches, not typing
+                return gr.skip()
+            text = typed.input_value or ""
+            if summary.LABEL_SEPARATOR in text:  # a chosen label: its last part is the id
+                text = text.rsplit(summary.LABEL_SEPARATOR, 1)[-1]
+            try:
+                return gr.Dropdown(choices=summary.patient_choices(backend.find_patients(text)))
+            except Exception as err:  # the list stays as it was; the pick itself reports the problem
+                _unexpected("searching patients", err)
+                return gr.skip()
+
+        def forget_session(request: gr.Request) -> None:
+            screens.forget(_key(request))
+            talks.forget(_key(request))
+
+        def resolve(choice: str) -> str:
+            """The id of the patient ``choice`` names (the picker's value: an id, a label or typed text)."""
+            if summary.LABEL_SEPARATOR in choice:  # a label from an earlier list: its last part is the id
+                choice = choice.rsplit(summary.LABEL_SEPARATOR, 1)[-1].strip()
+            if backend.summary(choice) is not None:
+                return choice
+            patient_id = summary.resolve_patient(choice, backend.find_patients(choice))
+            if patient_id is None:
+                raise UserMessage(NO_SUCH_PATIENT, "warning")
+            return patient_id
+
+        def select_patient(choice: str | None, request: gr.Request) -> dict:
+            key = _key(request)
+            selection = screens.select(key)  # from here on, nothing about the previous patient is shown
+
+            def shown(patient_id: str | None, name: str, header_text: str, chart: str) -> dict:
+                # A new patient: nothing of the previous one survives; their own conversation is shown.
+                view = screens.settle(key, selection, patient_id)
+                if view is None:  # a later pick started meanwhile: it draws the page
+                    return _skip_all(pick_outputs)
+                turns = talks.turns(key, patient_id) if patient_id else ()
+                return {
+                    state: Session(patient_id, name, view=view),
+                    header: header_text,
+                    timeline: chart,
+                    answer: "",
+                    citations: EMPTY_CITATIONS,
+                    trend_title: "",
+                    trend: EMPTY_TREND,
+                    hops: "",
+                    talk: conversation.conversation_html(turns, name),
+                    entry_card: _card_hint(),
+                    note: _no_note(),
+                    source: "",
+                    answer_json: "",
+                }
+
+            if not choice:
+                return shown(None, "", PICK_HINT, "")
+            try:
+                patient_id = resolve(choice)
+                memory = backend.memory(patient_id)
+                found = backend.summary(patient_id)
+                top = summary.patient_header(patient_id, memory.entries, found)
+                chart = charts.timeline_html(memory.entries)
+            except UserMessage as err:
+                return shown(None, "", _message(err), "")
+            except Exception as err:
+                return shown(None, "", _unexpected("opening a patient", err), "")
+            return shown(patient_id, top.name, summary.header_markdown(top), chart)
+
+        def ask_question(asked: str | None, picked: str | None, request: gr.Request) -> dict:
+            """Answer about the patient picked on the screen (``picked``, the picker's value), never the state's."""
+            key = _key(request)
+            patient_id: str | None = None
+
+            def shown(session: Session, outputs: dict) -> dict | None:
+                # Shown only if its patient is still the one picked on the page; else None (discarded).
+                view = screens.show(key, session.patient_id)
+                if view is None:
+                    log.info("an answer was not shown: the page's patient changed while it was computed")
+                    return None
+                session.view = view
+                return {state: session, **outputs}
+
+            def message(text: str) -> dict:
+                outputs = shown(
+                    Session(patient_id), {answer: text, citations: EMPTY_CITATIONS, answer_json: ""}
+                )
+                return outputs if outputs is not None else _skip_all(ask_outputs)
+
+            try:
+                if picked:
+                    patient_id = resolve(picked)
+                reply, system_name = backend.ask(patient_id, asked)
+                memory = backend.memory(reply.patient_id)
+            except UserMessage as err:
+                return message(_message(err))
+            except Exception as err:
+                return message(_unexpected("answering", err))
+            name = summary.patient_header(patient_id, memory.entries, backend.summary(patient_id)).name
+            by_id = {e.entry_id: e for e in memory.entries}
+            rows = views.citation_rows(reply, by_id)
+            outputs = shown(
+                Session(patient_id, name, rows, reply),
+                {
+                    answer: views.answer_markdown(reply, name, system_name, by_id),
+                    citations: _table([r.cells for r in rows], views.CITATION_COLUMNS),
+                    answer_json: json.dumps(reply.to_dict(), indent=2, ensure_ascii=False),
+                },
+            )
+            if outputs is None:
+                return _skip_all(ask_outputs)
+            # Shown: it joins this patient's conversation in this session.
+            said = "Not in the record" if reply.abstained else views.plain_words(reply, by_id)
+            turn = conversation.Turn(reply.question, said, cited_lines(rows), reply.abstained)
+            outputs[talk] = conversation.conversation_html(talks.add(key, patient_id, turn), name)
+            return outputs
+
+        def open_entry(session: Session, memory: PatientMemory, entry: MemoryEntry) -> dict:
+            """The entry's card, its note (note entries) and its source JSON."""
+            try:
+                resource = backend.source(entry.resource)
+            except UserMessage as err:
+                resource, problem = None, err.text
+            else:
+                problem = None if resource is not None else "The source JSON of this entry is not stored."
+            weight = (
+                next((c.weight for c in session.answer.citations if c.entry_id == entry.entry_id), None)
+                if session.answer
+                else None
+            )
+            body = card.card_html(
+                card.entry_card(entry, resource, card.visits_by_resource(memory.entries), weight)
+            )
+            panel = note_view.note_panel(entry, resource) if resource is not None else ""
+            return {
+                entry_card: body,
+                note: gr.update(value=panel, visible=bool(panel)),
+                source: source_json(resource) if resource is not None else f"// {problem}",
+            }
+
+        def show_entry(session: Session | None, entry_id: str | None, request: gr.Request) -> dict:
+            """Open ``entry_id`` of the patient on the page, if that view is still the page's."""
+            key = _key(request)
+            if not entry_id or not screens.current(key, session):
+                return _skip_all(entry_outputs)
+            try:
+                memory = backend.memory(session.patient_id)
+                entry = next((e for e in memory.entries if e.entry_id == entry_id), None)
+                outputs = open_entry(session, memory, entry) if entry else _skip_all(entry_outputs)
+            except UserMessage as err:
+                outputs = {entry_card: _message(err)}
+            except Exception as err:
+                outputs = {entry_card: _unexpected("opening an entry", err)}
+            if not screens.current(key, session):  # the page moved on meanwhile
+                return _skip_all(entry_outputs)
+            return outputs
+
+        def show_row(session: Session | None, evt: gr.SelectData, request: gr.Request) -> dict:
+            index = evt.index[0] if isinstance(evt.index, list | tuple) and evt.index else None
+            row = views.match_row(session.rows if session else [], index, evt.row_value)
+            return show_entry(session, row.entry_id if row else None, request)
+
+        def show_point(session: Session | None, evt: gr.EventData, request: gr.Request) -> dict:
+            return show_entry(session, getattr(evt, "_data", {}).get("entry_id"), request)
+
+        def draw_panels(session: Session | None, request: gr.Request) -> dict:
+            """After the answer: the timeline with the cited entries marked, trend, hops, the strongest citation."""
+            key = _key(request)
+            if not screens.current(key, session) or session.answer is None:
+                return _skip_all(panel_outputs)
+            try:
+                memory = backend.memory(session.patient_id)
+                reply = session.answer
+                by_id = {e.entry_id: e for e in memory.entries}
+                trend_shown = views.is_trend(reply)
+                series = views.trend_series(reply, memory.entries) if trend_shown else []
+                outputs = {
+                    timeline: charts.timeline_html(memory.entries, [c.entry_id for c in reply.citations]),
+                    trend_title: charts.trend_title(series) if trend_shown else "",
+                    trend: charts.trend_frame(series) if trend_shown else EMPTY_TREND,
+                    hops: charts.hops_html(reply, by_id),
+                    tabs: gr.Tabs(selected="trend" if trend_shown else "timeline"),
+                }
+                strongest = by_id.get(session.rows[0].entry_id) if session.rows else None
+                outputs.update(
+                    open_entry(session, memory, strongest)
+                    if strongest
+                    else {entry_card: _card_hint(), note: _no_note(), source: ""}
+                )
+            except UserMessage:
+                return _skip_all(panel_outputs)
+            except Exception as err:
+                _unexpected("drawing the panels", err)
+                return _skip_all(panel_outputs)
+            if not screens.current(key, session):  # the page moved on while drawing
+                return _skip_all(panel_outputs)
+            return outputs
+
+        # -- events ---------------------------------------------------------------------------------
+
+        demo.load(on_load, outputs=[status, patient], api_name="patients")
+        patient.key_up(
+            search, outputs=[patient], api_visibility="private", trigger_mode="always_last", queue=False
         )
+        # What the page opens of the view on it (checked on the server: Screens.current).
+        view_events = [
+            citations.select(show_row, inputs=[state], outputs=entry_outputs, api_visibility="private"),
+            timeline.select(show_point, inputs=[state], outputs=entry_outputs, api_visibility="private"),
+        ]
         # The question's patient is the picker's value, checked on the server when the answer is
         # ready (Screens.show); never the session state's.
         asking = gr.on(
             triggers=[ask.click, question.submit],
             fn=ask_question,
             inputs=[question, patient],
-            outputs=[
-                session,
-                answer,
-                citations,
-                timeline,
-                trend,
-                hops,
-                hop_table,
-                note,
-                source,
-                answer_json,
-                tabs,
-            ],
+            outputs=ask_outputs,
             api_name="ask",
             concurrency_limit=concurrency,
             # A question asked while the previous one runs is answered after it (not dropped).
             trigger_mode="always_last",
             cancels=view_events,
         )
+        panels = asking.then(draw_panels, inputs=[state], outputs=panel_outputs, api_visibility="private")
         # A pick cancels, in the browser, whatever still runs for the view it replaces: gradio may
         # deliver the results of concurrent events in another order than they were decided in, and
         # a cancelled event's result is never shown. The server discards them too (Screens).
         patient.change(
             select_patient,
             inputs=[patient],
-            outputs=[
-                session,
-                header,
-                timeline,
-                answer,
-                citations,
-                trend,
-                hops,
-                hop_table,
-                note,
-                source,
-                answer_json,
-            ],
+            outputs=pick_outputs,
             api_name="select_patient",
-            cancels=[asking, *view_events],
+            cancels=[asking, panels, *view_events],
         )
         demo.unload(forget_session)
     demo.queue(default_concurrency_limit=concurrency)
@@ -595,10 +676,11 @@ def serve(
     problem: str | None = None,
     block: bool = True,
     concurrency: int = DEFAULT_CONCURRENCY,
+    picker_limit: int = SEARCH_LIMIT,
 ) -> gr.Blocks:
     """Start the page on ``host:port`` (loopback by default). ``block=False`` returns once it serves."""
     credentials = parse_auth(auth) if isinstance(auth, str) else auth
-    demo = build_app(engine, problem=problem, concurrency=concurrency)
+    demo = build_app(engine, problem=problem, concurrency=concurrency, picker_limit=picker_limit)
     demo.launch(
         server_name=host,
         server_port=port,

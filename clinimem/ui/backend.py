@@ -16,6 +16,7 @@ from clinimem.answer import Answer
 from clinimem.api import Clinimem, PatientMemory
 from clinimem.errors import ClinimemError, QuestionError, StoreError, UnknownPatientError
 from clinimem.memory.store import PatientSummary
+from clinimem.ui.roster import SEARCH_LIMIT, Roster
 
 log = logging.getLogger("clinimem.ui")
 
@@ -49,11 +50,15 @@ class SystemChoice:
 class Backend:
     """The engine behind the page, shared by every session (it is thread-safe)."""
 
-    def __init__(self, engine: Clinimem | None, *, problem: str | None = None) -> None:
+    def __init__(
+        self, engine: Clinimem | None, *, problem: str | None = None, picker_limit: int = SEARCH_LIMIT
+    ) -> None:
         self.engine = engine
+        self.picker_limit = picker_limit
         self.problem = problem if engine is None else None
         self._choice: SystemChoice | None = None
         self._lock = threading.Lock()
+        self.roster = Roster(self.patients)
 
     # -- the answering system -------------------------------------------------------------
 
@@ -110,6 +115,20 @@ class Backend:
         if not patients:
             raise UserMessage(STORE_NOT_LOADED, "error")
         return patients
+
+    def find_patients(self, text: str | None) -> list[PatientSummary]:
+        """The picker's matches for what was typed (a few, never the whole roster)."""
+        return self.roster.search(text, self.picker_limit)
+
+    def summary(self, patient_id: str) -> PatientSummary | None:
+        """One patient's roster line; a patient loaded since the roster was read is read by id."""
+        found = self.roster.find(patient_id)
+        if found is not None:
+            return found
+        try:
+            return self._engine().store.patient(patient_id)
+        except ClinimemError as err:
+            raise UserMessage(f"The memory store cannot be read: {err.message}.", "error") from err
 
     def memory(self, patient_id: str) -> PatientMemory:
         try:

@@ -22,7 +22,7 @@ from clinimem.memory.store import PatientSummary
 
 # Medication request statuses that mean "the patient is on it now".
 _CURRENT_MEDICATION = {"active", "on-hold"}
-_LABEL_SEPARATOR = " · "
+LABEL_SEPARATOR = " · "
 
 
 def patient_label(patient: PatientSummary) -> str:
@@ -33,7 +33,7 @@ def patient_label(patient: PatientSummary) -> str:
         f"born {patient.birth_date}" if patient.birth_date else "birth date unknown",
         patient.patient_id,
     ]
-    return _LABEL_SEPARATOR.join(parts)
+    return LABEL_SEPARATOR.join(parts)
 
 
 def patient_choices(patients: Sequence[PatientSummary]) -> list[tuple[str, str]]:
@@ -54,9 +54,9 @@ def resolve_patient(text: str | None, patients: Sequence[PatientSummary]) -> str
     for p in patients:
         if wanted == p.patient_id or wanted == patient_label(p):
             return p.patient_id
-    if _LABEL_SEPARATOR.strip() in wanted:
+    if LABEL_SEPARATOR.strip() in wanted:
         # A label from an older list: its last part is the id.
-        tail = wanted.rsplit(_LABEL_SEPARATOR.strip(), 1)[-1].strip()
+        tail = wanted.rsplit(LABEL_SEPARATOR.strip(), 1)[-1].strip()
         for p in patients:
             if tail == p.patient_id:
                 return p.patient_id

@@ -52,7 +52,7 @@ def test_pick_patient_ask_and_read_citations(
     assert PATIENT in header.inner_text()
     assert "Diabetes" in header.inner_text()
     assert "Metformin" in header.inner_text()
-    page.wait_for_selector("#timeline img")
+    page.wait_for_selector("#timeline .cm-tl-point")  # the timeline, drawn in the browser
 
     ask(page, answered_question)
     answer = page.locator("#answer")
@@ -64,20 +64,23 @@ def test_pick_patient_ask_and_read_citations(
     rows = page.locator("#citations [role=row]")
     rows.nth(1).wait_for()
     assert rows.count() >= 2
-    # The timeline re-rendered as an image that actually decoded.
-    timeline = page.locator("#timeline img")
-    timeline.wait_for()
-    assert timeline.evaluate("img => img.complete && img.naturalWidth > 0")
+    # After the answer: the timeline marks the cited entries, the strongest citation's card opens.
+    page.wait_for_selector("#timeline .cm-tl-cited")
+    page.wait_for_selector("#card .cm-card")
 
-    # Selecting a row shows its source FHIR resource as formatted JSON.
-    page.locator("#citations [role=gridcell]").nth(3).click()
+    # Selecting a row opens its card; its source FHIR resource is behind the toggle.
+    first_row_text = page.locator("#citations [role=gridcell]").nth(3)
+    first_row_text.click()
+    page.locator("#card .cm-card-title").wait_for()
+    assert "When" in page.locator("#card").inner_text()
+    page.locator("#source-toggle").get_by_text("Source FHIR resource").click()
     source = page.locator("#source")
     source.locator("text=resourceType").wait_for()
     assert patient_id in source.inner_text()
 
-    # Each hop's attention.
+    # Each hop's attention, every label whole.
     page.get_by_role("tab", name="Attention by hop").click()
-    page.wait_for_selector("#hops img")
+    page.wait_for_selector("#hops .cm-hop-row")
 
     shot = tmp_path / "answer.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -129,10 +132,9 @@ def test_trend_answer_plots_values_and_timeline_on_demand(page, ui_engine, patie
     pick_patient(page, patient_id[:8], PATIENT)  # search by a fragment of the id
     page.locator("#patient-header").locator("text=Active problems").wait_for()
     ask(page, question)
-    # A trend answer opens the Trend tab with the values over time ...
-    trend = page.locator("#trend img")
-    trend.wait_for()
-    assert trend.evaluate("img => img.complete && img.naturalWidth > 0")
-    # ... and the timeline, with the cited entries highlighted, is drawn when its tab is opened.
+    # A trend answer opens the Trend tab with the values over time, drawn in the browser ...
+    page.locator("#trend-title").get_by_text("the cited ones in red").wait_for()
+    page.locator("#trend canvas, #trend svg").first.wait_for()
+    # ... and the timeline marks the cited entries.
     page.get_by_role("tab", name="Timeline").click()
-    page.locator("#timeline img").wait_for()
+    page.locator("#timeline .cm-tl-cited").first.wait_for()

@@ -134,8 +134,8 @@ def test_opening_a_cited_note_entry_shows_its_sentence_highlighted(
         page.locator("#answer").locator(f"text={note_case.patient_id}").wait_for()
         rows = page.locator("#citations [role=row]")
         rows.nth(note_case.row + 1).wait_for()  # row 0 is the header
-        # No note panel before a row is opened.
-        assert page.locator("#note mark").count() == 0
+        # The panels follow the answer: the strongest citation's card opens by itself.
+        page.locator("#card .cm-card").wait_for()
 
         # Open the note entry's row: its text cell (the 4th column).
         cells = rows.nth(note_case.row + 1).locator("[role=gridcell]")
@@ -181,7 +181,8 @@ def test_opening_a_cited_note_entry_shows_its_sentence_highlighted(
               return m.top >= b.top && m.bottom <= b.bottom;
             }"""
         )
-        # ... and the source FHIR resource still opens as formatted JSON beside it.
+        # ... and the source FHIR resource still opens as formatted JSON beside it, behind its toggle.
+        page.locator("#source-toggle").get_by_text("Source FHIR resource").click()
         source = page.locator("#source")
         source.locator("text=DocumentReference").first.wait_for()
         assert note_case.patient_id in source.inner_text()

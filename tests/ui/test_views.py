@@ -1,16 +1,13 @@
-"""The page's plain functions: header facts, patient lookup, answer rendering, figures."""
+"""The page's plain functions: header facts, patient lookup, answer rendering."""
 
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
-
-from matplotlib.figure import Figure
 
 from clinimem.answer import Answer, AnswerValue, Citation, Hop
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.store import PatientSummary
-from clinimem.ui import plots, summary, views
+from clinimem.ui import summary, views
 
 PID = "p-1"
 
@@ -140,24 +137,6 @@ def test_hop_rows_rank_each_hop() -> None:
     rows = views.hop_rows(trend_answer(), {e.entry_id: e for e in ENTRIES})
     assert [r[:2] for r in rows] == [(1, 1), (1, 2), (1, 3), (2, 1)]
     assert rows[-1][-1] == 0.9
-
-
-def test_figures_draw_without_pyplot() -> None:
-    answer = trend_answer()
-    by_id = {e.entry_id: e for e in ENTRIES}
-    figures = [
-        plots.timeline_figure(ENTRIES, [c.entry_id for c in answer.citations]),
-        plots.timeline_figure([]),
-        plots.trend_figure(views.trend_series(answer, ENTRIES)),
-        plots.trend_figure([]),
-        plots.hops_figure(answer, by_id),
-        plots.hops_figure(Answer.abstain(PID, "?"), by_id),
-    ]
-    for figure in figures:
-        assert isinstance(figure, Figure)
-        with BytesIO() as out:
-            figure.savefig(out, format="png")  # renders; raises on a bad figure
-            assert out.tell() > 1000
 
 
 def test_format_value() -> None:
