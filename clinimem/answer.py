@@ -118,6 +118,12 @@ class AnswerValue:
 
 
 NOT_IN_RECORD = "Not in the record: the patient's memory holds nothing that answers this."
+# The record holds what the question names, but no operation computes the answer: never "not in
+# the record", and never a value; the related entries come with it as context, not as citations.
+NO_COMPUTED_ANSWER = (
+    "No computed answer: the record holds entries related to this question (shown as context), "
+    "but none of the operations computes what it asks."
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class Answer:
     # which of the patient's concepts the question named, and why (clinimem.grounding): the trace
     # of what was looked for, shown with the answer whether or not it abstained
     grounding: tuple[dict[str, Any], ...] = ()
+    # with no computed answer: the entries most related to the question, for the reader to look at
+    context: tuple[Citation, ...] = ()
 
     @classmethod
     def abstain(
@@ -146,8 +154,9 @@ class Answer:
         timing_ms: dict[str, float] | None = None,
         system: str = "controller",
         grounding: tuple[dict[str, Any], ...] = (),
+        context: tuple[Citation, ...] = (),
     ) -> Answer:
-        """The record does not support an answer: say so and cite nothing."""
+        """The record does not support an answer: say so and cite nothing (``context``: related entries)."""
         return cls(
             patient_id=patient_id,
             question=question,
@@ -159,6 +168,7 @@ class Answer:
             system=system,
             operation="abstain",
             grounding=grounding,
+            context=context,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +183,7 @@ class Answer:
             "system": self.system,
             "operation": self.operation,
             "grounding": [dict(g) for g in self.grounding],
+            "context": [c.to_dict() for c in self.context],
         }
 
     @classmethod
@@ -195,4 +206,8 @@ class Answer:
             system=data.get("system", "controller"),
             operation=data.get("operation"),
             grounding=tuple(dict(g) for g in data.get("grounding", [])),
+            context=tuple(
+                Citation(**{k: c.get(k) for k in Citation.__dataclass_fields__ if k in c})
+                for c in data.get("context", [])
+            ),
         )

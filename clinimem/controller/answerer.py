@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from haystack import component
 
-from clinimem.answer import OP_KINDS, Answer, Citation, Hop
+from clinimem.answer import NO_COMPUTED_ANSWER, NOT_IN_RECORD, OP_KINDS, Answer, Citation, Hop
 from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.cues import operation_cue
@@ -194,6 +194,7 @@ class ControllerReader:
             searched=intent.searched if intent else (),
             date_of=intent.date_of if intent else "start",
             rule=intent.rule if intent else "",
+            pick=intent.pick if intent else "",
         )
         return {
             "plan": plan,
@@ -201,6 +202,27 @@ class ControllerReader:
             "evidence_weights": {i: float(probs[i]) for i in evidence},
             "grounding": [asdict(m) for m in grounding.matches],
         }
+
+
+# a concept matched this surely is one the question names (see clinimem.grounding.match)
+RELATED_SCORE = 0.5
+CONTEXT_ENTRIES = 5
+
+
+def related_entries(memory: PatientMemory, grounding: tuple[dict[str, Any], ...]) -> tuple[Citation, ...]:
+    """The latest entries of the concepts the question names, when no operation answers it."""
+    named: dict[str, float] = {}
+    for m in grounding:
+        if m["score"] >= RELATED_SCORE:
+            key = m.get("code") or m.get("display") or ""
+            named[key] = max(named.get(key, 0.0), float(m["score"]))
+    if not named:
+        return ()
+    scored = [
+        (named[e.code or e.display or ""], e) for e in memory.entries if (e.code or e.display or "") in named
+    ]
+    scored.sort(key=lambda se: (se[0], se[1].time or ""), reverse=True)
+    return tuple(Citation.of(e, w) for w, e in scored[:CONTEXT_ENTRIES])
 
 
 @component
@@ -220,7 +242,17 @@ class AnswerBuilder:
         trace = tuple(grounding or ())
         result = execute(plan, memory.entries)
         if result is None:
-            return {"answer": Answer.abstain(memory.patient_id, question, hops=tuple(hops), grounding=trace)}
+            context = related_entries(memory, trace)
+            return {
+                "answer": Answer.abstain(
+                    memory.patient_id,
+                    question,
+                    reason=NO_COMPUTED_ANSWER if context else NOT_IN_RECORD,
+                    hops=tuple(hops),
+                    grounding=trace,
+                    context=context,
+                )
+            }
         citations = tuple(
             Citation.of(memory.entries[i], evidence_weights.get(i, 1.0)) for i in dict.fromkeys(result.cited)
         )

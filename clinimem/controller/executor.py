@@ -53,6 +53,7 @@ class Plan:
     searched: tuple[int, ...] = ()  # what a "no" was read from, when the evidence is empty
     date_of: str = "start"  # "end": when it was stopped, not when it began
     rule: str = ""  # the everyday rule that settled the plan, if one did (see intents)
+    pick: str = ""  # "max" / "min": the extreme of the series rather than an end of it
 
     def __deepcopy__(self, memo: dict) -> Plan:
         return self  # immutable; Haystack deep-copies values between components
@@ -420,6 +421,11 @@ def _value(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     if not numbers and plan.from_end == 0:
         # "her most recent flu vaccine": no value to give, so the when of the one picked
         return _date(plan, entries, sel)
+    if plan.pick in ("max", "min") and numbers:
+        chooser = max if plan.pick == "max" else min
+        pick = chooser(numbers, key=lambda i: (_numeric(entries[i]), _day(entries[i])))
+        value = _value_answer(entries[pick], "value")
+        return Result(value, (pick,) + sel.anchored) if value else None
     # "the one before the last": that many results back along the chosen series
     back = plan.from_end if plan.op in ("last", "lookup") else 0
     if len(numbers) <= back:

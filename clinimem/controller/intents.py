@@ -72,6 +72,17 @@ _SYSTEM_KIND = {
 }
 
 
+# an extreme of a series: "highest A1c", "peak weight", "lowest eGFR"
+_EXTREME = re.compile(r"\b(highest|max|maximum|peak|largest|lowest|min|minimum|smallest|nadir)\b", re.I)
+_LOW = ("lowest", "min", "minimum", "smallest", "nadir")
+# what no operation computes: a statistic over a series, a relation between two
+_UNCOMPUTED = re.compile(
+    r"\b(standard deviation|std dev|sd of|variance|median|average|mean|avg|percentile|correlat\w*|"
+    r"variability|ratio of|rate of change|slope)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Intent:
     """What an everyday rule settled: the operation, answer kind and the entries to read."""
@@ -82,6 +93,7 @@ class Intent:
     evidence: tuple[int, ...]
     searched: tuple[int, ...] = ()  # what a "no" rests on
     date_of: str = "start"
+    pick: str = ""  # "max" / "min": the extreme of the series, not an end of it
 
 
 @cache
@@ -157,6 +169,21 @@ def read_intent(
     class_hits = grounding.slots[:, FEATURES.index("class")] > 0 if len(named) else np.zeros(0, bool)
     class_named = bool(grounding.question[1]) if len(grounding.question) > 1 else False
     thing = outright and kinds[top] != "encounter"
+
+    # a statistic no operation computes: no value, and the related entries as context
+    statistic = _UNCOMPUTED.search(text)
+    if statistic and not _HOW_MANY.search(text):
+        word = statistic.group(1).lower()
+        # "mean" of "Mean corpuscular volume" is the name, not a statistic asked for
+        in_a_name = any(word in m.display.lower() for m in grounding.matches if m.score >= 0.5)
+        if not in_a_name:
+            return Intent("a statistic no operation computes", "abstain", "none", ())
+    # the highest or lowest result of one series
+    if _EXTREME.search(text) and outright and not _HOW_MANY.search(text):
+        numeric = tuple(i for i in _series(entries, top) if isinstance(entries[i].value, int | float))
+        if numeric:
+            low = _EXTREME.search(text).group(1).lower() in _LOW  # type: ignore[union-attr]
+            return Intent("an extreme of a series", "lookup", "value", numeric, pick="min" if low else "max")
 
     # a count of one series' results beyond a bound: "SBP > 140 how many times?"
     if features.threshold is not None and _COUNTED.search(text) and outright:

@@ -81,6 +81,11 @@ def answer_markdown(
         f"{' · ' + answer.operation if answer.operation else ''}"
         f" · {answer.timing_ms.get('total', 0):.0f} ms</small>"
     )
+    if answer.abstained and answer.context:
+        # the record holds related entries: never "not in the record"; they are context, not citations
+        related = "\n".join(f"- {c.text} ({(c.time or '')[:10]})" for c in answer.context)
+        body = "### No computed answer\nThe record holds entries related to this question (context, not an answer):"
+        return f"{body}\n{related}\n\n{footer}"
     if answer.abstained:
         reason = answer.answer.text or "the patient's memory holds nothing that answers this."
         if reason.lower().startswith("not in the record"):

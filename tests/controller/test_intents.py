@@ -147,3 +147,28 @@ def test_when_a_stopped_drug_was_last_prescribed(engine: Clinimem, memories: dic
             assert answer.answer.kind == "date" and answer.answer.value == last
             return
     pytest.fail("the test records hold a stopped drug")
+
+
+def test_no_computed_answer_shows_related_entries_and_never_says_not_in_the_record(
+    engine: Clinimem, memories: dict
+) -> None:
+    from clinimem.answer import NO_COMPUTED_ANSWER, NOT_IN_RECORD
+
+    pid, entries = max(memories.items(), key=lambda kv: sum(e.code == SYSTOLIC for e in kv[1]))
+    # a question about a named series that no operation computes (a standard deviation)
+    answer = engine.ask(pid, "What is the standard deviation of the systolic blood pressure?")
+    assert answer.abstained, answer.answer.text
+    assert answer.answer.text == NO_COMPUTED_ANSWER
+    assert answer.citations == ()
+    assert answer.context and all(c.resource.startswith("Observation/") for c in answer.context)
+    assert answer.to_dict()["context"]
+    # a thing the record does not hold at all is still "not in the record", with no context
+    silent = engine.ask(pid, "When was the last xylophone zeppelin?")
+    assert silent.abstained and silent.answer.text == NOT_IN_RECORD and silent.context == ()
+
+
+def test_the_highest_and_lowest_result_of_a_series(engine: Clinimem, memories: dict) -> None:
+    pid, entries = max(memories.items(), key=lambda kv: sum(e.code == SYSTOLIC for e in kv[1]))
+    values = [e.value for e in entries if e.code == SYSTOLIC]
+    assert engine.ask(pid, "What was his highest systolic blood pressure?").answer.value == max(values)
+    assert engine.ask(pid, "Lowest SBP on record?").answer.value == min(values)
