@@ -210,8 +210,9 @@ class EdgeClient:
         if collection.dense:
             if points.vectors is None:
                 raise StoreError(f"{collection_name} needs a vector per point", file=str(self.folder))
+            # The store hands one list per concept, shared by its entries: no copy per point.
             built = [
-                edge.Point(str(i), list(v), p)
+                edge.Point(str(i), v if isinstance(v, list) else list(v), p)
                 for i, v, p in zip(points.ids, points.vectors, points.payloads, strict=True)
             ]
         else:
