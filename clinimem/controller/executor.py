@@ -375,7 +375,11 @@ _ASKS_OVER = re.compile(
     r"abated|inactive|in remission|better now)\b",
     re.I,
 )
-_ASKS_EVER = re.compile(r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past)\b", re.I)
+_ASKS_EVER = re.compile(
+    r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past|"
+    r"(?:has|have) (?:he|she|they|the patient|pt) had|had (?:a|an|any))\b",
+    re.I,
+)
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
 _ASKS_NOW = re.compile(
     r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now|"

@@ -17,11 +17,20 @@ import numpy as np
 
 from clinimem.controller.cues import PICK_OPS
 from clinimem.controller.question import QuestionFeatures
-from clinimem.grounding.match import FEATURES, Grounding, PatientConcepts, has_word_like, listed_kind
+from clinimem.grounding.match import (
+    FEATURES,
+    Grounding,
+    PatientConcepts,
+    class_terms_in,
+    has_word_like,
+    listed_kind,
+)
 from clinimem.memory.entry import MemoryEntry
 
 # the question names a concept this surely by its own words (see answerer.NAMED_SCORE)
 NAMED = 0.75
+# every word of the name, and nearly all of the question's: a class it also names does not outrank it
+FULLY = 0.95
 
 _VISIT = re.compile(
     r"\b(visits?|vists?|visited|encounters?|appointments?|appts?|ovs?|seen|see (?:him|her|them|the patient)|"
@@ -56,10 +65,17 @@ _SINCE_WHEN = re.compile(
 # a yes/no about what the patient has had: "history of", "ever", "hx", "diagnosed with", "has he had"
 _HISTORY = re.compile(
     r"\b(ever|history|hx|h/o|pmh|past medical|diagnosed|diagnosis of|been told|has (?:he|she|they|the patient|pt) had|"
-    r"have (?:they|you) had|had any)\b",
+    r"have (?:they|you) had|had any|prior)\b",
     re.I,
 )
 _WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
+# "hx of X", "history of X", "prior X", "PMH X": a history asked of one thing (not "immunization history?")
+_HISTORY_OF = re.compile(r"\b(history of|hx of|h/o|pmh|prior|previous|ever|past)\s+\w", re.I)
+# "what was her potassium when it was first measured?": the value; the "when" is a clause
+_ASKS_VALUE = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(what|how much|how high|how low)\b(?!\s+(?:date|day|year|time)\b)", re.I
+)
+_ASKS_DATE = re.compile(r"\b(what|which) (date|day|year)\b|\bdate of\b|\bwhen was\b|\bwhen did\b", re.I)
 _ANY = re.compile(r"\b(any|anything|known)\b", re.I)
 _AT_VISIT = re.compile(r"\b(visit|appointment|encounter|seen|check.?up|from the)\b", re.I)
 
@@ -77,7 +93,7 @@ _EXTREME = re.compile(r"\b(highest|max|maximum|peak|largest|lowest|min|minimum|s
 _LOW = ("lowest", "min", "minimum", "smallest", "nadir")
 # what no operation computes: a statistic over a series, a relation between two
 _UNCOMPUTED = re.compile(
-    r"\b(standard deviation|std dev|sd of|variance|median|average|mean|avg|percentile|correlat\w*|"
+    r"\b(standard deviation|std dev|sd of|variance|median|average|mean (?:of|value)|avg|percentile|correlat\w*|"
     r"variability|ratio of|rate of change|slope)\b",
     re.I,
 )
@@ -169,6 +185,8 @@ def read_intent(
     class_hits = grounding.slots[:, FEATURES.index("class")] > 0 if len(named) else np.zeros(0, bool)
     class_named = bool(grounding.question[1]) if len(grounding.question) > 1 else False
     thing = outright and kinds[top] != "encounter"
+    scores = grounding.slots[:, FEATURES.index("score")] if len(named) else np.zeros(0, np.float32)
+    other_named = bool(((scores >= 0.5) & (kinds != "encounter")).any()) if len(named) else False
 
     # a statistic no operation computes: no value, and the related entries as context
     statistic = _UNCOMPUTED.search(text)
@@ -194,6 +212,7 @@ def read_intent(
     # visits: the last one, how many (of a type, in or since a year)
     if (
         not thing
+        and not other_named
         and (_VISIT.search(text) or has_word_like(text, ("visit",)))
         and not class_named_other(grounding, concepts)
     ):
@@ -247,10 +266,11 @@ def read_intent(
                 return Intent("a kind asked for as a whole", "list", "list", whole)
     # yes/no about a class: "on a statin?", "any blood thinner?", "hx of DM?"
     # (a class outranks a concept matched only in part: "colon cancer" is not Colonoscopy)
-    yes_no = asks_yes_no(text, op) or (
-        _HISTORY.search(text) and op in ("list", "abstain") and not _WH.search(text)
+    yes_no = asks_yes_no(text, op) or bool(
+        _HISTORY_OF.search(text) and op in ("list", "abstain") and not _WH.search(text)
     )
-    if yes_no and class_named and (not outright or not class_hits[top]):
+    partial = not outright or (not class_hits[top] and float(named[top]) < FULLY)
+    if yes_no and class_named and partial:
         members = tuple(int(i) for i in np.nonzero(class_hits)[0])
         if members:
             return Intent("a class asked about", "exists", "boolean", members)
@@ -268,7 +288,15 @@ def read_intent(
             return Intent("a history the record does not hold", "exists", "boolean", (), problems)
 
     # "when was his last platelet count?": the date, not the value
-    if op in PICK_OPS and kind != "date" and evidence and _WHEN.search(text) and not _HOW_MANY.search(text):
+    asks_value = _ASKS_VALUE.search(text) and not _ASKS_DATE.search(text)
+    if (
+        op in PICK_OPS
+        and kind != "date"
+        and evidence
+        and _WHEN.search(text)
+        and not _HOW_MANY.search(text)
+        and not asks_value
+    ):
         order = "first" if re.search(r"\b(first|earliest|initial)\b", text, re.I) else op
         return Intent("a date asked", order if order != "lookup" else "last", "date", evidence)
 
@@ -288,7 +316,7 @@ def _yes_no(text: str) -> bool:
 
 
 _YES_NO_SHAPE = re.compile(
-    r"^\s*(is|are|does|do|has|have|was|were|did|any|on|currently|still|taking|ever)\b|\by/n\b|\byes or no\b|"
+    r"^\s*(is|are|does|do|has|have|was|were|did|any|on|currently|still|taking|ever|active|current)\b|\by/n\b|\byes or no\b|"
     r"\b(current|currently|active|now|still|ongoing)\s*\??\s*$",
     re.I,
 )
@@ -297,13 +325,12 @@ _YES_NO_SHAPE = re.compile(
 def asks_yes_no(text: str, op: str) -> bool:
     """Whether the question asks yes or no: the op head's "exists", or its own shape ("On NSAID?",
     "statin - current?", "obesity history y/n"), with no what/when/which/how."""
+    if _WHEN.search(text):
+        return False  # "date COPD diagnosed": a when, whatever the op head read
     if op == "exists":
         return True
-    return (
-        op in ("abstain", "list", "lookup", "last", "first")
-        and bool(_YES_NO_SHAPE.search(text))
-        and not _WH.search(text)
-    )
+    shaped = bool(_YES_NO_SHAPE.search(text)) and not _WH.search(text)
+    return shaped and op in ("abstain", "list", "lookup", "last", "first", "before", "after", "at_visit")
 
 
 def _class_searched(
@@ -313,10 +340,8 @@ def _class_searched(
     entries: tuple[MemoryEntry, ...] | list[MemoryEntry],
 ) -> tuple[int, ...]:
     """The entries a "no" about a class rests on: every entry of the kinds its members are."""
-    from clinimem.grounding.lexicon import lexicon
-
     kinds: set[str] = set()
-    for cls in lexicon().classes_named_in(text):
+    for cls, _ in class_terms_in(text, frozenset(concepts.idf)):
         kinds |= _class_kinds().get(cls, frozenset())
     if len(kinds) != 1:
         return ()  # a class of several kinds ("smoking", "social history"): no one place to look

@@ -692,9 +692,36 @@ def listed_slots(question: str, grounding: Grounding, concepts: PatientConcepts)
     return tuple(i for i, slot_kind in enumerate(concepts.slot_kind) if slot_kind == kind)
 
 
+@lru_cache(maxsize=1)
+def _one_word_class_terms() -> tuple[str, ...]:
+    from clinimem.grounding.lexicon import lexicon
+
+    words = {t.lower() for terms in lexicon().class_terms().values() for t in terms}
+    return tuple(sorted(w for w in words if " " not in w and len(w) >= 5 and w.isalpha()))
+
+
+def class_terms_in(question: str, vocabulary: frozenset[str] = frozenset()) -> tuple[tuple[str, str], ...]:
+    """The classes ``question`` names (see ``Lexicon.class_terms_in``), a one-word class name typed
+    with a typo read as that name ("staitn", "NSIAD", "duiretic"), unless the word is one of the
+    patient's own name words (``vocabulary``)."""
+    from clinimem.grounding.lexicon import lexicon
+
+    found = lexicon().class_terms_in(question)
+    if found:
+        return found
+    fixed = question
+    for word in set(re.findall(r"[A-Za-z]{5,}", question)):
+        low = word.lower()
+        if low in vocabulary or low in _one_word_class_terms():
+            continue
+        term = next((t for t in _one_word_class_terms() if tokens_match(low, t)), None)
+        if term is not None:
+            fixed = re.sub(rf"\b{re.escape(word)}\b", term, fixed)
+    return lexicon().class_terms_in(fixed) if fixed != question else ()
+
+
 def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
     """The grounding signals of ``question`` over one patient's slots."""
-    from clinimem.grounding.lexicon import lexicon
 
     words, content, codes = _question_words(question)
     vocabulary = concepts.idf
@@ -716,7 +743,7 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
 
     content_mass = sum(weight(w) for w in content) or 1.0
     class_words: dict[str, set[str]] = {
-        c: set(tokenize(term)) for c, term in lexicon().class_terms_in(question)
+        c: set(tokenize(term)) for c, term in class_terms_in(question, frozenset(vocabulary))
     }
     named_classes = set(class_words)
     named_kinds = set(kinds_named_in(question))
