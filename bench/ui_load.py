@@ -8,8 +8,8 @@ Every session speaks the page's own queue protocol, as its browser tab does
 ``session_hash``, so its own server-side state): it picks its patient, then all
 sessions ask at the same moment (a barrier), ``--rounds`` questions each. As in
 the browser, when an answer arrives the session asks for the panels that follow
-it (timeline, trend, hops, card) and goes on while they are drawn; the latency
-is from the click to the answer text. Each answer is checked against the
+it (timeline, trend, hops, card) before its next question; the latency is
+from the click to the answer text. Each answer is checked against the
 patient that session asked about (the answer JSON's ``patient_id`` and the
 patient named in the page's answer); a mismatch fails the run. Prints the
 latency of the ask calls (p50/p95/max) and exits 1 on any failure.
@@ -22,7 +22,6 @@ panels): the figures of the first version of this bench.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import socket
@@ -73,8 +72,8 @@ class PageSession:
         }
         self.elem = {c["id"]: (c.get("props") or {}).get("elem_id") for c in config["components"]}
 
-    def call(self, dep: dict, data: list, wait: bool = True) -> dict[str, object] | None:
-        """Run one event; its outputs by elem_id (None when not waited for)."""
+    def call(self, dep: dict, data: list) -> dict[str, object]:
+        """Run one event and wait for it; its outputs by elem_id."""
         joined = self.http.post(
             f"{self.url}gradio_api/queue/join",
             json={
@@ -86,15 +85,7 @@ class PageSession:
             },
         )
         joined.raise_for_status()
-        event_id = joined.json()["event_id"]
-        if not wait:
-            threading.Thread(target=self._drain, args=(event_id,), daemon=True).start()
-            return None
-        return self._outputs(dep, self._result(event_id))
-
-    def _drain(self, event_id: str) -> None:
-        with contextlib.suppress(Exception):
-            self._result(event_id)
+        return self._outputs(dep, self._result(joined.json()["event_id"]))
 
     def _result(self, event_id: str) -> dict:
         with self.http.stream(
@@ -157,9 +148,13 @@ def run_session(
             result.failures.append(f"ask: {type(err).__name__}: {err}")
             continue
         result.latencies_ms.append((time.perf_counter() - started) * 1000)
-        if panels is not None:
-            tab.call(panels, [None] * len(panels["inputs"]), wait=False)  # as the browser does, then on
         check(result, patient_id, _text(out.get("answer")), _text(out.get("answer-json")))
+        if panels is not None:
+            # As the browser does once the answer is shown (one event stream per tab: awaited, untimed).
+            try:
+                tab.call(panels, [None] * len(panels["inputs"]))
+            except Exception as err:
+                result.failures.append(f"panels: {type(err).__name__}: {err}")
     http.close()
     return result
 
