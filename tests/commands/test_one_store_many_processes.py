@@ -102,9 +102,35 @@ def start_owner(store: str, *, serve: bool = True) -> subprocess.Popen:
     return proc
 
 
+def start_serve(store: str) -> subprocess.Popen:
+    """A real ``clinimem serve`` (Gradio page, owner channel) on a free loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clinimem.cli", "serve", "--store", store, "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    path = owner_file(store)
+    while not (path.exists() and json.loads(path.read_text())["pid"] == proc.pid):
+        assert proc.poll() is None, "clinimem serve ended"
+        assert time.monotonic() < deadline, "clinimem serve wrote no owner file in 240 s"
+        time.sleep(0.5)
+    return proc
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.stdin is not None:
         proc.stdin.close()
+    else:  # clinimem serve: Ctrl-C, as a user stops it
+        import signal
+
+        proc.send_signal(signal.SIGINT)
     try:
         proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
@@ -112,11 +138,13 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture
-def owner(folder: Folder) -> Iterator[subprocess.Popen]:
-    proc = start_owner(folder.store)
+@pytest.fixture(params=["owner", pytest.param("serve", marks=pytest.mark.slow)])
+def owner(request: pytest.FixtureRequest, folder: Folder) -> Iterator[subprocess.Popen]:
+    """The page's process: a plain owner process, and (slow) a real ``clinimem serve``."""
+    proc = start_owner(folder.store) if request.param == "owner" else start_serve(folder.store)
     yield proc
-    stop(proc)
+    if proc.poll() is None:
+        stop(proc)
 
 
 def test_page_screening_and_ingest_at_once_on_one_embedded_store(folder: Folder, owner) -> None:
