@@ -53,6 +53,7 @@ STORE_OPERATIONS = (
     "store.put_concepts",
     "store.source",
     "store.count",
+    "store.search",
     "store.begin",
     "store.write",
     "store.commit",
@@ -219,6 +220,13 @@ class OwnerServer:
             return None
         if operation == "source":
             return store.source_resource(str(params["resource"]))
+        if operation == "search":
+            hits = store.search(
+                decode_vector(params["vector"]),
+                patient_id=params.get("patient_id"),
+                limit=int(params["limit"]),
+            )
+            return [(entry.payload(), score) for entry, score in hits]
         if operation == "count":
             return store.count()
         if operation == "begin":

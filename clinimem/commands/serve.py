@@ -89,6 +89,12 @@ def owner_channel(engine: Clinimem | None, store_folder: str | None) -> Abstract
     """While serving an embedded store folder, answer ``patients``, ``timeline``, ``ask`` on loopback."""
     if engine is None or not store_folder or store_folder == ":memory:":
         return nullcontext()
+    from clinimem.memory.remote import RemoteStore
     from clinimem.owner import OwnerServer
+
+    if isinstance(engine.store, RemoteStore):
+        # Another process owns the folder and serves it (this page reads through it): its
+        # owner file stays the one the other commands find.
+        return nullcontext()
 
     return OwnerServer(engine, store_folder, warm=True)

@@ -149,6 +149,14 @@ class RemoteStore(MemoryStore):
     def source_resource(self, resource: str) -> dict[str, Any] | None:
         return self._call("source", {"resource": resource})  # type: ignore[no-any-return]
 
+    def search(
+        self, vector: np.ndarray, *, patient_id: str | None = None, limit: int = 10
+    ) -> list[tuple[MemoryEntry, float]]:
+        hits = self._call(
+            "search", {"vector": encode_vector(vector), "patient_id": patient_id, "limit": limit}
+        )
+        return [(MemoryEntry.from_payload(payload), float(score)) for payload, score in hits]
+
     def count(self) -> int:
         return int(self._call("count"))
 

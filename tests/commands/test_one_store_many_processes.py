@@ -297,3 +297,28 @@ def test_a_load_whose_process_died_is_rolled_back_by_the_owner(folder: Folder) -
         assert store.client.count(store.staging_collection).count == 0
     finally:
         release_shared_store(store)
+
+
+def test_a_remote_store_reads_what_the_owners_store_reads(folder: Folder) -> None:
+    """Every read a RemoteStore carries gives what the owner's own store gives."""
+    import os
+
+    from clinimem.api import Clinimem
+    from clinimem.memory.store import release_shared_store, shared_store
+
+    store = shared_store(folder.store)
+    try:
+        with OwnerServer(Clinimem(store), folder.store) as owner:
+            remote = RemoteStore(folder.store, {"pid": os.getpid(), "port": owner.port, "token": owner.token})
+            assert remote.patients() == store.patients() and remote.patient(A) == store.patient(A)
+            assert remote.patient("nobody") is None and remote.entries("nobody") == []
+            entries = remote.entries(A)
+            assert entries == store.entries(A) and remote.entries(A) is entries  # kept while unchanged
+            assert (remote.entry_vectors(entries) == store.entry_vectors(store.entries(A))).all()
+            assert remote.source_resource("Observation/ao1") == store.source_resource("Observation/ao1")
+            assert remote.count() == store.count() == 3
+            query = store.entry_vectors(entries)[-1]
+            assert remote.search(query, patient_id=A, limit=2) == store.search(query, patient_id=A, limit=2)
+            assert remote.optimize() is False and "through the clinimem process" in remote.describe()
+    finally:
+        release_shared_store(store)
