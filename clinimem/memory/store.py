@@ -51,6 +51,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -167,6 +168,9 @@ class MemoryStore:
         self._staged: set[str] = set()  # patients with a load record of that load
         self._concepts: dict[str, np.ndarray] = {}
         self._written = 0  # entries written since the last compaction (see close())
+        # Odd while this process publishes (a seqlock, see read()): a read that overlaps a publish
+        # may see the new manifest with the old contents of its entries, or the reverse.
+        self._publishes = 0
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -535,6 +539,14 @@ class MemoryStore:
         """
         if not records:
             return
+        with self._lock:
+            self._publishes += 1
+            try:
+                self._publish_records(records)
+            finally:
+                self._publishes += 1
+
+    def _publish_records(self, records: list[dict[str, Any]]) -> None:
         pids = [r["patient_id"] for r in records]
         published = self._read_patient_points(pids)
         manifests: list[tuple[str, dict[str, Any]]] = []
@@ -741,15 +753,41 @@ class MemoryStore:
 
         The revision grows with every published version, so a reader elsewhere (a process
         served by the store's owner) can keep the entries until it changes.
+
+        A read that overlapped a publish of this process (the page's process publishing another
+        process's load) is read again: it may hold part of each version. Reads do not wait for
+        each other; only a read that meets a publish repeats, and after a few tries it reads
+        under the store's lock, which publishing holds.
         """
+        for _ in range(20):
+            seen = self._publishes
+            if seen % 2 == 0:
+                read = self._read_once(patient_id)
+                if self._publishes == seen:
+                    return self._keep(patient_id, read)
+            time.sleep(0.002)
+        with self._lock:
+            return self._keep(patient_id, self._read_once(patient_id))
+
+    def _keep(
+        self, patient_id: str, read: tuple[int, list[MemoryEntry], bool]
+    ) -> tuple[int, list[MemoryEntry]]:
+        revision, entries, fresh = read
+        if fresh:
+            with self._lock:
+                self._cache[patient_id] = (revision, entries)
+        return revision, entries
+
+    def _read_once(self, patient_id: str) -> tuple[int, list[MemoryEntry], bool]:
+        """``(revision, entries, read from the engine rather than the cache)``."""
         points = self._read_patient_points([patient_id])
         if patient_id not in points:
-            return 0, []
+            return 0, [], False
         payload = points[patient_id]
         revision = int(payload.get("revision", 0))
         cached = self._cache.get(patient_id)
         if cached and cached[0] == revision:
-            return cached
+            return revision, cached[1], False
         ids = [i for r in payload["resources"].values() for i in r["e"]]
         payloads: list[dict[str, Any]] = []
         for start in range(0, len(ids), 4096):
@@ -767,10 +805,7 @@ class MemoryStore:
         for payload in payloads:
             encounter = payload.get("encounter")
             payload["visit"] = ordinal.get(encounter) if encounter else None
-        entries = order_entries([MemoryEntry.from_payload(p) for p in payloads])
-        with self._lock:
-            self._cache[patient_id] = (revision, entries)
-        return revision, entries
+        return revision, order_entries([MemoryEntry.from_payload(p) for p in payloads]), True
 
     def entry_vectors(self, entries: Sequence[MemoryEntry]) -> np.ndarray:
         """The stored vectors of ``entries`` (their concepts' embeddings), shape (n, 384)."""

@@ -231,3 +231,43 @@ def test_a_load_killed_mid_way_is_settled_when_the_store_next_opens(tmp_path, di
             assert reopened.patient("p1").entries == len(values) == reopened.count()
     finally:
         reopened.close()
+
+
+def test_reads_in_the_writing_process_see_whole_versions_while_loads_publish(tmp_path: Path) -> None:
+    """The owner process publishes other processes' loads while its page reads: never half a version.
+
+    Publishing writes the manifest, then copies the staged contents over the entries it replaces
+    (same ids), then deletes the dropped ones; a read that overlaps it must not keep a mix.
+    """
+    import threading
+
+    store = MemoryStore(tmp_path / "store")
+    write(store, *version_1())
+    pid = version_1()[0]["id"]
+    systolic = entry_id_for("Observation/bp1", "$.component[0]")
+    done = threading.Event()
+    problems: list[str] = []
+
+    def read_loop() -> None:
+        while not done.is_set():
+            entries = {e.entry_id: e for e in store.entries(pid)}
+            value = entries[systolic].value
+            # 142/91 (two components) or 150/- (one): a mix is a wrong pair.
+            if (value == 142.0) != (BP_DIASTOLIC in entries):
+                problems.append(f"systolic {value} with diastolic {BP_DIASTOLIC in entries}")
+
+    reader = threading.Thread(target=read_loop)
+    reader.start()
+    try:
+        for round_ in range(30):
+            stamp = f"2020-03-{round_ + 1:02d}T00:00:00Z"
+            if round_ % 2 == 0:
+                write(store, bp_panel("bp1", 150.0, None, encounter_id="e1", last_updated=stamp))
+            else:
+                write(store, bp_panel("bp1", 142.0, 91.0, encounter_id="e1", last_updated=stamp))
+    finally:
+        done.set()
+        reader.join()
+    assert problems == []
+    assert {e.entry_id: e.value for e in store.entries(pid)}[systolic] == 142.0
+    store.close()
