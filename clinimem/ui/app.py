@@ -272,6 +272,13 @@ def source_json(resource: Mapping[str, Any]) -> str:
     return json.dumps({**head, **resource}, indent=2, ensure_ascii=False)
 
 
+def trend_plot(series: list[views.Series]) -> Any:
+    """The trend's points with their axis limits (gradio's own limits leave the first and last in the axes)."""
+    frame = charts.trend_frame(series)
+    x_lim, y_lim = charts.trend_limits(frame)
+    return gr.ScatterPlot(value=frame, x_lim=x_lim, y_lim=y_lim)
+
+
 def cited_lines(rows: list[views.CitedRow]) -> tuple[str, ...]:
     """Each cited row in one line for the conversation: date, kind, text, value."""
     return tuple(
@@ -350,6 +357,7 @@ def build_app(
                         color_map={charts.CITED_POINT: "#d1495b", charts.OTHER_POINT: "#9aa5b1"},
                         tooltip=["date", "value", "what", "point"],
                         show_label=False,
+                        x_axis_format="%Y-%m",
                         height=320,
                         elem_id="trend",
                     )
@@ -385,8 +393,7 @@ def build_app(
             show_label=True,
             container=True,
             padding=True,
-            max_height=480,
-            autoscroll=True,
+            js_on_load=conversation.SCROLL_TO_LATEST,
             elem_id="conversation",
         )
         with gr.Accordion("Answer as JSON (the answer contract)", open=False):
@@ -608,7 +615,7 @@ def build_app(
                 outputs = {
                     timeline: charts.timeline_html(memory.entries, [c.entry_id for c in reply.citations]),
                     trend_title: charts.trend_title(series) if trend_shown else "",
-                    trend: charts.trend_frame(series) if trend_shown else EMPTY_TREND,
+                    trend: trend_plot(series) if trend_shown else EMPTY_TREND,
                     hops: charts.hops_html(reply, by_id),
                     tabs: gr.Tabs(selected="trend" if trend_shown else "timeline"),
                 }

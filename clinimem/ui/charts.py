@@ -285,6 +285,18 @@ def trend_frame(series: Sequence[Series]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TREND_COLUMNS))
 
 
+def trend_limits(frame: pd.DataFrame) -> tuple[list[float] | None, list[float] | None]:
+    """Axis limits with room around the points (epoch seconds, values): tight ones hide points in the axes."""
+    if frame.empty:
+        return None, None
+    times = [t.replace(tzinfo=UTC).timestamp() for t in frame["date"]]
+    lo, hi = min(times), max(times)
+    pad_t = max((hi - lo) * 0.05, 30 * 86400)
+    low, high = float(frame["value"].min()), float(frame["value"].max())
+    pad_v = max((high - low) * 0.15, abs(high) * 0.02, 0.5)
+    return [lo - pad_t, hi + pad_t], [low - pad_v, high + pad_v]
+
+
 def trend_title(series: Sequence[Series]) -> str:
     shown = [s for s in series if s.values]
     if not shown:

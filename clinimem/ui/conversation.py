@@ -81,9 +81,19 @@ def conversation_html(turns: tuple[Turn, ...], patient_name: str = "") -> str:
 
 
 CONVERSATION_CSS = """
-#conversation .cm-turns { list-style: none; padding: 0; margin: 0.3em 0 0; }
+#conversation .cm-turns { list-style: none; padding: 0; margin: 0.3em 0 0; max-height: 30em; overflow-y: auto; }
 #conversation .cm-turn { border-left: 3px solid #2e86ab; padding: 0.2em 0.6em; margin-bottom: 0.5em; }
 #conversation .cm-turn.cm-abstained { border-left-color: #9aa5b1; }
 #conversation .cm-a { margin: 0.15em 0; }
 #conversation details { font-size: 0.85em; color: var(--body-text-color-subdued); }
+"""
+
+# The list scrolls; the latest turn is the one in view, the earlier ones a scroll back.
+SCROLL_TO_LATEST = """
+const latest = () => {
+  const turns = element.querySelector('.cm-turns');
+  if (turns) turns.scrollTop = turns.scrollHeight;
+};
+latest();
+watch('value', latest);
 """
