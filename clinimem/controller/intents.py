@@ -257,6 +257,14 @@ def read_intent(
         if _SINCE_WHEN.search(text) or (_WHEN.search(text) and _FIRST.search(text)):
             return Intent("since when on a drug", "first", "date", drug)
 
+    # "what medications is the patient taking?": a kind asked for as a whole, nothing more specific named
+    # (nor an event that a before/after/at-visit read would need)
+    if op in ("abstain", "before", "after", "at_visit") and _WH.search(text) and not (scores >= 0.5).any():
+        whole_kind = listed_kind(text)
+        if whole_kind is not None:
+            whole = tuple(i for i, e in enumerate(entries) if e.kind == whole_kind and e.path == "$")
+            if whole:
+                return Intent("a kind asked for as a whole", "list", "list", whole)
     # "any allergies?", "is he allergic to anything?": the list of that kind (empty: not in the record)
     if op in ("exists", "abstain") and not outright and _ANY.search(text) and not _HISTORY.search(text):
         kind = listed_kind(text)
