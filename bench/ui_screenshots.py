@@ -55,7 +55,10 @@ def ask(page: Page, question: str) -> None:
 
 def union(page: Page, *selectors: str, margin: int = 8) -> dict[str, float]:
     """The page area that holds every element named (for a screenshot of part of the page)."""
+    # Boxes are relative to the viewport; the screenshots are of the full page (clip in page pixels).
+    dx, dy = page.evaluate("() => [window.scrollX, window.scrollY]")
     boxes = [page.locator(s).first.bounding_box() for s in selectors]
+    boxes = [{**b, "x": b["x"] + dx, "y": b["y"] + dy} for b in boxes]
     left, top = min(b["x"] for b in boxes) - margin, min(b["y"] for b in boxes) - margin
     right = max(b["x"] + b["width"] for b in boxes) + margin
     bottom = max(b["y"] + b["height"] for b in boxes) + margin
@@ -89,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         page.locator("#source-toggle").get_by_text("Source FHIR resource").click()
         page.locator("#source").locator("text=resourceType").wait_for()
         page.wait_for_timeout(500)
-        page.screenshot(path=str(out / "card.png"), clip=union(page, "#card", "#source-toggle"))
+        page.screenshot(
+            path=str(out / "card.png"), clip=union(page, "#card", "#source-toggle"), full_page=True
+        )
         page.locator("#source-toggle").get_by_text("Source FHIR resource").click()
 
         ask(page, TREND_QUESTION)
@@ -102,12 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         page.locator("#timeline").get_by_role("button", name="Cited").click()
         page.locator("#timeline .cm-tl-cited").last.hover()
         page.locator("#timeline .cm-tl-tip").wait_for()
-        page.screenshot(path=str(out / "timeline.png"), clip=union(page, "#timeline"))
+        page.screenshot(path=str(out / "timeline.png"), clip=union(page, "#timeline"), full_page=True)
 
         # A follow-up question: the conversation about this patient so far.
         ask(page, FOLLOW_UP)
         page.wait_for_timeout(300)
-        page.screenshot(path=str(out / "conversation.png"), clip=union(page, "#conversation"))
+        page.screenshot(path=str(out / "conversation.png"), clip=union(page, "#conversation"), full_page=True)
         browser.close()
     names = ("main", "card", "trend", "timeline", "conversation")
     print("wrote " + ", ".join(str(out / f"{n}.png") for n in names))
