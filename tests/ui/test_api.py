@@ -17,10 +17,11 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
-# /select_patient returns (header, timeline, answer, citations, trend, hops, hop table, note, source, answer JSON)
+# /select_patient returns (header, timeline, answer, citations, trend title, trend, hops, conversation,
+# card, note, source, answer JSON)
 HEADER = 0
-# /ask takes (question, patient: the picker's value) and returns
-# (answer, citations, timeline, trend, hops, hop table, note, source, answer JSON)
+# /ask takes (question, patient: the picker's value) and returns (answer, citations, conversation,
+# answer JSON); the panels follow in an event of their own.
 ANSWER, CITATIONS, ANSWER_JSON = 0, 1, -1
 
 
@@ -190,3 +191,39 @@ def test_an_answer_about_another_patient_than_the_picked_one_is_discarded(
     # Asked by a name the picker resolves: answered about that patient.
     out = session.predict(answered_question, "Patria Schimmel", api_name="/ask")
     assert json.loads(out[ANSWER_JSON])["patient_id"] == picked
+
+
+class CountedReads:
+    """The engine, with a record of whose memory was read and how often the roster was listed."""
+
+    def __init__(self, engine: object) -> None:
+        self._engine = engine
+        self.memories: list[str] = []
+        self.listings = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+    def memory(self, patient_id: str) -> object:
+        self.memories.append(patient_id)
+        return self._engine.memory(patient_id)
+
+    def patients(self) -> object:
+        self.listings += 1
+        return self._engine.patients()
+
+
+def test_opening_a_patient_reads_that_patient_only(
+    serve_app, ui_engine, patients: dict[str, str], answered_question: str
+) -> None:
+    engine = CountedReads(ui_engine.engine)
+    served = serve_app(engine)
+    session = client(served.url)
+    session.predict(api_name="/patients")
+    for name in ("Patria Schimmel", "Jacob Larson"):
+        session.predict(patients[name], api_name="/select_patient")
+        session.predict(answered_question, patients[name], api_name="/ask")
+    session.predict("larso", api_name="/select_patient")  # typed text, resolved over the roster
+    assert set(engine.memories) == {patients["Patria Schimmel"], patients["Jacob Larson"]}
+    # The roster is listed once and searched from then on, not read again for every pick or question.
+    assert engine.listings == 1
