@@ -29,8 +29,6 @@ from clinimem.memory.entry import MemoryEntry
 
 # the question names a concept this surely by its own words (see answerer.NAMED_SCORE)
 NAMED = 0.75
-# every word of the name, and nearly all of the question's: a class it also names does not outrank it
-FULLY = 0.95
 
 _VISIT = re.compile(
     r"\b(visits?|vists?|visited|encounters?|appointments?|appts?|ovs?|seen|see (?:him|her|them|the patient)|"
@@ -73,7 +71,15 @@ _WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
 _HISTORY_OF = re.compile(r"\b(history of|hx of|h/o|pmh|prior|previous|ever|past)\s+\w", re.I)
 # "what was her potassium when it was first measured?": the value; the "when" is a clause
 _ASKS_VALUE = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(what|how much|how high|how low)\b(?!\s+(?:date|day|year|time)\b)", re.I
+    r"^\W*(?:\w+\W+){0,3}?(what|how much|how high|how low)\b(?!\s+(?:date|day|year|time)\b)|"
+    r"\bwhat (?:was|is|were) (?:it|they|the (?:value|result|level|reading))\b",
+    re.I,
+)
+# "BMI at the visit where alteplase was first prescribed": a visit named by an event, not a visit question
+_RELATIVE_VISIT = re.compile(
+    r"\b(same visit|(?:visit|encounter|appointment)s? (?:where|when|at which)|"
+    r"at the (?:visit|encounter|appointment))\b",
+    re.I,
 )
 _ASKS_DATE = re.compile(r"\b(what|which) (date|day|year)\b|\bdate of\b|\bwhen was\b|\bwhen did\b", re.I)
 _ANY = re.compile(r"\b(any|anything|known)\b", re.I)
@@ -213,6 +219,7 @@ def read_intent(
     if (
         not thing
         and not other_named
+        and not _RELATIVE_VISIT.search(text)
         and (_VISIT.search(text) or has_word_like(text, ("visit",)))
         and not class_named_other(grounding, concepts)
     ):
@@ -259,7 +266,13 @@ def read_intent(
 
     # "what medications is the patient taking?": a kind asked for as a whole, nothing more specific named
     # (nor an event that a before/after/at-visit read would need)
-    if op in ("abstain", "before", "after", "at_visit") and _WH.search(text) and not (scores >= 0.5).any():
+    every_word = float(grounding.question[3]) < 0.5  # not "the last COVID shot" when no COVID vaccine
+    if (
+        op in ("abstain", "before", "after", "at_visit")
+        and _WH.search(text)
+        and every_word
+        and not (scores >= 0.5).any()
+    ):
         whole_kind = listed_kind(text)
         if whole_kind is not None:
             whole = tuple(i for i, e in enumerate(entries) if e.kind == whole_kind and e.path == "$")
@@ -277,7 +290,13 @@ def read_intent(
     yes_no = asks_yes_no(text, op) or bool(
         _HISTORY_OF.search(text) and op in ("list", "abstain") and not _WH.search(text)
     )
-    partial = not outright or (not class_hits[top] and float(named[top]) < FULLY)
+    # (a concept outranks a class only when the class's words are among those its name matched:
+    # "allergic reaction" is Acute allergic reaction, not the allergy class)
+    class_words = {
+        w for _, term in class_terms_in(text, frozenset(concepts.idf)) for w in term.lower().split()
+    }
+    top_words = set(grounding.matches[0].words) if grounding.matches else set()
+    partial = not outright or (not class_hits[top] and not class_words <= top_words)
     if yes_no and class_named and partial:
         members = tuple(int(i) for i in np.nonzero(class_hits)[0])
         if members:
@@ -304,6 +323,7 @@ def read_intent(
         and _WHEN.search(text)
         and not _HOW_MANY.search(text)
         and not asks_value
+        and bool((scores[list(evidence)] >= 0.5).any())
     ):
         order = "first" if re.search(r"\b(first|earliest|initial)\b", text, re.I) else op
         return Intent("a date asked", order if order != "lookup" else "last", "date", evidence)
