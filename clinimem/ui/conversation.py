@@ -77,7 +77,10 @@ def conversation_html(turns: tuple[Turn, ...], patient_name: str = "") -> str:
             f'<div class="cm-a">{esc(turn.answer)}</div>{cites}</li>'
         )
     about = f" about {esc(patient_name)}" if patient_name else ""
-    return f'<div class="cm-note">{len(turns)} questions{about} in this session</div><ol class="cm-turns">{"".join(items)}</ol>'
+    count = f"{len(turns)} question{'' if len(turns) == 1 else 's'}"
+    return (
+        f'<div class="cm-note">{count}{about} in this session</div><ol class="cm-turns">{"".join(items)}</ol>'
+    )
 
 
 CONVERSATION_CSS = """
