@@ -20,6 +20,8 @@ from clinimem.ui.roster import SEARCH_LIMIT, Roster
 
 log = logging.getLogger("clinimem.ui")
 
+# Asked once in the background when the page starts answering (about the first patient listed).
+WARM_UP_QUESTION = "When was the last visit?"
 # Tried in this order: the default system, then the retrieval baseline.
 FALLBACK_SYSTEM = "dense"
 
@@ -63,11 +65,23 @@ class Backend:
     # -- the answering system -------------------------------------------------------------
 
     def choose_system(self) -> SystemChoice:
-        """Load the default system, else the dense baseline; remember the choice."""
+        """Load the default system, else the dense baseline; remember the choice (and warm it once)."""
         with self._lock:
             if self._choice is None:
                 self._choice = self._choose()
+                if self._choice.name is not None:
+                    threading.Thread(target=self._warm_up, args=(self._choice.name,), daemon=True).start()
             return self._choice
+
+    def _warm_up(self, system: str) -> None:
+        """One question about one patient, in the background: the question encoder loads on the
+        first question, and without this the first clinician's first answer waited for it."""
+        try:
+            first = self.roster.search("", 1)
+            if first:
+                self._engine().ask(first[0].patient_id, WARM_UP_QUESTION, system=system)
+        except Exception as err:  # a failed warm-up only means the first answer is slower
+            log.debug("warming up %s failed: %s", system, type(err).__name__)
 
     def _choose(self) -> SystemChoice:
         if self.engine is None:
