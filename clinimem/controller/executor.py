@@ -376,7 +376,7 @@ _ASKS_OVER = re.compile(
     re.I,
 )
 _ASKS_EVER = re.compile(
-    r"\b(ever|history of|hx of|h/o|in the past|previously|prior|past|"
+    r"\b(ever|history|hx|h/o|pmh|diagnosed|in the past|previously|prior|past|"
     r"(?:has|have) (?:he|she|they|the patient|pt) had|had (?:a|an|any))\b",
     re.I,
 )
