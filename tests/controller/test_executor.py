@@ -280,3 +280,17 @@ def test_a_misspelt_current_still_lists_what_holds_now_and_both_ends_list_all():
     assert names("what are her currnet meds and problems?") == ["Hypertension", "warfarin"]
     for question in ("Her diagnoses and meds, active and resolved?", "full problem list incl resolved"):
         assert names(question) == ["Acute bronchitis", "amoxicillin", "Hypertension", "warfarin"]
+
+
+def test_history_words_ask_whether_it_ever_held() -> None:
+    from clinimem.controller.executor import asks
+
+    for question in (
+        "Is ankle sprain part of her history?",
+        "PMH ankle sprain?",
+        "Had she been diagnosed with ankle sprain?",
+        "Has he had a sprained ankle?",
+    ):
+        assert asks(question, "condition") == "ever", question
+    assert asks("Is the ankle sprain still active?", "condition") == "now"
+    assert asks("Has the ankle sprain resolved?", "condition") == "over"
