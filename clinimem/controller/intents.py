@@ -29,6 +29,8 @@ from clinimem.memory.entry import MemoryEntry
 
 # the question names a concept this surely by its own words (see answerer.NAMED_SCORE)
 NAMED = 0.75
+# a problem matched this much may be the one asked about under another name: no "no" read past it
+NEAR = 0.2
 
 _VISIT = re.compile(
     r"\b(visits?|vists?|visited|encounters?|appointments?|appts?|ovs?|seen|see (?:him|her|them|the patient)|"
@@ -306,10 +308,15 @@ def read_intent(
             return Intent("a class the record holds no member of", "exists", "boolean", (), searched)
 
     # "hx of ankle sprain?", "obesity history y/n": whether the record holds the problem named
-    if yes_no and _HISTORY.search(text) and outright and kinds[top] == "condition":
-        return Intent("a history asked about", "exists", "boolean", _series(entries, top))
-    # "history of X?" / "ever had X?" where nothing in the record is X: a "no" read from the problems
-    if yes_no and _HISTORY.search(text) and not outright and not class_named:
+    best = int(scores.argmax()) if len(scores) else -1
+    if yes_no and _HISTORY.search(text) and best >= 0 and kinds[best] == "condition" and scores[best] >= 0.5:
+        return Intent("a history asked about", "exists", "boolean", _series(entries, best))
+    # "history of X?" / "ever had X?" where nothing in the record is X: a "no" read from the problems;
+    # never when a problem matches even in part ("sz disorder" may be Seizure disorder): a wrong "no"
+    # about a problem the patient has is worse than no answer
+    conditions = kinds == "condition" if len(kinds) else np.zeros(0, bool)
+    near = bool((scores[conditions] >= NEAR).any()) if conditions.any() else False
+    if yes_no and _HISTORY.search(text) and not outright and not class_named and not near:
         problems = tuple(i for i, e in enumerate(entries) if e.kind == "condition" and e.path == "$")
         if problems and float(grounding.question[3]) >= 0.5:
             return Intent("a history the record does not hold", "exists", "boolean", (), problems)
@@ -368,8 +375,11 @@ def _class_searched(
     entries: tuple[MemoryEntry, ...] | list[MemoryEntry],
 ) -> tuple[int, ...]:
     """The entries a "no" about a class rests on: every entry of the kinds its members are."""
+    from clinimem.grounding.lexicon import lexicon
+
     kinds: set[str] = set()
-    for cls, _ in class_terms_in(text, frozenset(concepts.idf)):
+    # only a class named in full: a "no" is never read from a guess at a typo
+    for cls in lexicon().classes_named_in(text):
         kinds |= _class_kinds().get(cls, frozenset())
     if len(kinds) != 1:
         return ()  # a class of several kinds ("smoking", "social history"): no one place to look

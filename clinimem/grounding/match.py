@@ -714,7 +714,8 @@ def class_terms_in(question: str, vocabulary: frozenset[str] = frozenset()) -> t
         low = word.lower()
         if low in vocabulary or low in _one_word_class_terms():
             continue
-        term = next((t for t in _one_word_class_terms() if tokens_match(low, t)), None)
+        # one slip only (a swap counts one): "diruetic" is diuretic, never diabetic
+        term = next((t for t in _one_word_class_terms() if _within_edits(low, t, 1)), None)
         if term is not None:
             fixed = re.sub(rf"\b{re.escape(word)}\b", term, fixed)
     return lexicon().class_terms_in(fixed) if fixed != question else ()
