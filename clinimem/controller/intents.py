@@ -316,7 +316,8 @@ def read_intent(
     # about a problem the patient has is worse than no answer
     conditions = kinds == "condition" if len(kinds) else np.zeros(0, bool)
     near = bool((scores[conditions] >= NEAR).any()) if conditions.any() else False
-    if yes_no and _HISTORY.search(text) and not outright and not class_named and not near:
+    known = _names_a_known_problem(text)
+    if yes_no and _HISTORY.search(text) and not outright and not class_named and not near and known:
         problems = tuple(i for i, e in enumerate(entries) if e.kind == "condition" and e.path == "$")
         if problems and float(grounding.question[3]) >= 0.5:
             return Intent("a history the record does not hold", "exists", "boolean", (), problems)
@@ -366,6 +367,28 @@ def asks_yes_no(text: str, op: str) -> bool:
         return True
     shaped = bool(_YES_NO_SHAPE.search(text)) and not _WH.search(text)
     return shaped and op in ("abstain", "list", "lookup", "last", "first", "before", "after", "at_visit")
+
+
+@cache
+def _problem_names() -> tuple[re.Pattern[str], ...]:
+    """Whole-word patterns of every problem name the tables know (SNOMED CT synonyms)."""
+    from clinimem.grounding.lexicon import lexicon
+
+    names = {
+        n.lower()
+        for (system, _), ns in lexicon().synonyms.items()
+        if system == "http://snomed.info/sct"
+        for n in ns
+        if len(n) >= 4
+    }
+    return tuple(re.compile(rf"(?<![\w-]){re.escape(n)}(?![\w-])") for n in sorted(names))
+
+
+def _names_a_known_problem(text: str) -> bool:
+    """Whether the question names a problem the tables know: a "no" is read only about a thing
+    clinimem can tell it would have found ("ankle sprain"), never past unknown shorthand ("sz")."""
+    low = text.lower()
+    return any(p.search(low) for p in _problem_names())
 
 
 def _class_searched(

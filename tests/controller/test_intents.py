@@ -172,3 +172,16 @@ def test_the_highest_and_lowest_result_of_a_series(engine: Clinimem, memories: d
     values = [e.value for e in entries if e.code == SYSTOLIC]
     assert engine.ask(pid, "What was his highest systolic blood pressure?").answer.value == max(values)
     assert engine.ask(pid, "Lowest SBP on record?").answer.value == min(values)
+
+
+def test_no_no_about_a_problem_the_record_holds_under_another_name(engine: Clinimem, memories: dict) -> None:
+    # shorthand the tables do not spell ("sz disorder") must not become "No" for a seizure disorder
+    holders = [
+        pid
+        for pid, entries in memories.items()
+        if any(e.kind == "condition" and "seizure disorder" in (e.display or "").lower() for e in entries)
+    ]
+    assert holders, "the test records hold a seizure disorder"
+    for question in ("Hx of sz disorder?", "PMH sz disorder?"):
+        answer = engine.ask(holders[0], question)
+        assert answer.answer.value is not False, (question, answer.answer.text)
