@@ -353,6 +353,9 @@ def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
         return _from_notes(plan, entries, chosen)
     latest = entries[chosen[-1]]
     asked = asks(plan.question, latest.kind)
+    if latest.kind == "observation" and asked != "ever":
+        # "still has BMI 30+?" read as a measurement: a result has no status to be "no" about
+        return None
     cited: tuple[int, ...] = (chosen[-1],)
     if asked == "ever":
         verdict = True  # it is in the record: the latest entry says so

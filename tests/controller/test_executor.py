@@ -294,3 +294,26 @@ def test_history_words_ask_whether_it_ever_held() -> None:
         assert asks(question, "condition") == "ever", question
     assert asks("Is the ankle sprain still active?", "condition") == "now"
     assert asks("Has the ankle sprain resolved?", "condition") == "over"
+
+
+def test_a_status_question_read_as_a_measurement_is_never_a_no() -> None:
+    from clinimem.controller.executor import Plan, execute
+    from clinimem.memory.entry import MemoryEntry
+
+    bmi = MemoryEntry(
+        patient_id="p",
+        kind="observation",
+        resource="Observation/1",
+        path="$",
+        concept="vital: Body Mass Index",
+        time="2020-01-01T00:00:00+00:00",
+        code_system="http://loinc.org",
+        code="39156-5",
+        display="Body Mass Index",
+        value=29.5,
+        unit="kg/m2",
+        status="final",
+        text="Body Mass Index 29.5 kg/m2",
+    )
+    plan = Plan(op="exists", kind="boolean", evidence=(0,), anchor=None, question="pt still has BMI 30+?")
+    assert execute(plan, [bmi]) is None
