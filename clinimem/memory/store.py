@@ -72,6 +72,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_STORE = Path(".clinimem") / "store"
 VECTOR_SIZE = 384
+# The payload indexes of the entries collection, on the edge engine and on a server (also made by
+# deploy/k8s/qdrant_init.py): patient_id is the tenant, so one patient's points lie together.
+ENTRY_INDEXES: tuple[tuple[str, str], ...] = (
+    ("patient_id", "tenant"),
+    ("kind", "keyword"),
+    ("code", "keyword"),
+    ("time", "datetime"),
+)
 _UPSERT_BATCH = 2048
 # Entries written in one session after which closing an edge store compacts it (MemoryStore.optimize).
 COMPACT_AFTER = 50_000
@@ -295,12 +303,7 @@ class MemoryStore:
                 # screening by kind and code); qdrant-client's local mode ignores them (and warns).
                 # patient_id is the tenant: the engine keeps each patient's points together on
                 # disk, so reading one patient reads few pages (a server does the same per shard).
-                for field, schema in (
-                    ("patient_id", "tenant"),
-                    ("kind", "keyword"),
-                    ("code", "keyword"),
-                    ("time", "datetime"),
-                ):
+                for field, schema in ENTRY_INDEXES:
                     client.create_payload_index(self.entries_collection, field, field_schema=schema)
         if self.patients_collection not in existing:
             client.create_collection(self.patients_collection, vectors_config=None)

@@ -15,10 +15,6 @@ import os
 import sys
 from typing import Any
 
-# The payload indexes MemoryStore._ensure_collections creates on a server (kept in step by
-# tests/deploy/test_manifests.py).
-PAYLOAD_INDEXES = (("patient_id", "keyword"), ("kind", "keyword"), ("code", "keyword"), ("time", "datetime"))
-
 
 def create_collections(
     client: Any, prefix: str = "clinimem", shards: int = 6, replicas: int = 2
@@ -26,7 +22,13 @@ def create_collections(
     """Create the missing collections; return the names created."""
     from qdrant_client import models
 
-    from clinimem.memory.store import VECTOR_SIZE
+    from clinimem.memory.store import ENTRY_INDEXES, VECTOR_SIZE
+
+    schemas: dict[str, Any] = {
+        "keyword": models.PayloadSchemaType.KEYWORD,
+        "datetime": models.PayloadSchemaType.DATETIME,
+        "tenant": models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True),
+    }
 
     existing = {c.name for c in client.get_collections().collections}
     vectors = models.VectorParams(size=VECTOR_SIZE, distance=models.Distance.COSINE)
@@ -53,8 +55,9 @@ def create_collections(
         )
         made.append(name)
         if name.endswith("_entries"):
-            for field, schema in PAYLOAD_INDEXES:
-                client.create_payload_index(name, field, field_schema=models.PayloadSchemaType(schema))
+            # the store's own index list: the schema lives once (clinimem.memory.store)
+            for field, schema in ENTRY_INDEXES:
+                client.create_payload_index(name, field, field_schema=schemas[schema])
     return made
 
 

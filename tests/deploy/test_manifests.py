@@ -287,10 +287,27 @@ def load_qdrant_init() -> Any:
 
 
 def test_qdrant_init_creates_the_indexes_the_store_creates() -> None:
-    source = (REPO / "clinimem" / "memory" / "store.py").read_text()
-    in_store = re.findall(r'\("(\w+)", models\.PayloadSchemaType\.(\w+)\)', source)
-    assert in_store, "the store's payload indexes moved: update this test and qdrant_init.py"
-    assert [(f, s.lower()) for f, s in in_store] == list(load_qdrant_init().PAYLOAD_INDEXES)
+    import ast
+
+    from clinimem.memory.store import ENTRY_INDEXES
+
+    # qdrant_init reads the store's own list (no copy to fall out of step) and knows each schema
+    tree = ast.parse((REPO / "deploy" / "k8s" / "qdrant_init.py").read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "clinimem.memory.store"
+        for alias in node.names
+    }
+    assert "ENTRY_INDEXES" in imported
+    assert not any(
+        isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAYLOAD_INDEXES" for t in node.targets)
+        for node in ast.walk(tree)
+    )
+    assert {field for field, _ in ENTRY_INDEXES} >= {"patient_id", "kind", "code", "time"}
+    source = (REPO / "deploy" / "k8s" / "qdrant_init.py").read_text()
+    for _, schema in ENTRY_INDEXES:
+        assert f'"{schema}"' in source, f"qdrant_init.py does not know the index schema {schema!r}"
 
 
 def test_qdrant_init_collections_open_as_a_memory_store(tmp_path: Path) -> None:
