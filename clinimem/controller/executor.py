@@ -379,8 +379,8 @@ _ASKS_OVER = re.compile(
     re.I,
 )
 _ASKS_EVER = re.compile(
-    r"\b(ever|history|hx|h/o|pmh|diagnosed|in the past|previously|prior|past|"
-    r"(?:has|have) (?:he|she|they|the patient|pt) had|had (?:a|an|any))\b",
+    r"\b(ever|evr|history|hx|h/o|pmh|diagnosed|in the past|previously|prior|past|at any (?:point|time)|"
+    r"(?:has|have|had) (?:he|she|they|the patient|pt) (?:\w+ ){0,3}had|had (?:a|an|any))\b",
     re.I,
 )
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
@@ -390,6 +390,8 @@ _ASKS_NOW = re.compile(
     r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
     re.I,
 )
+# typed fast: "any histroy of", "previosly", "diagnosd"
+_EVER_WORDS = ("history", "previously", "diagnosed")
 # typed fast: "currnet meds", "curent med list"
 _NOW_WORDS = ("current", "currently", "ongoing")
 # both ends asked for: "active and resolved", "past and current", "incl resolved", "ever had"
@@ -405,7 +407,8 @@ def asks(question: str, kind: str) -> str:
         return "over"
     if kind != "condition" and _ASKS_STOPPED.search(question):
         return "stopped"
-    if _ASKS_EVER.search(question) and not _ASKS_NOW.search(question):
+    ever = _ASKS_EVER.search(question) or has_word_like(question, _EVER_WORDS)
+    if ever and not _ASKS_NOW.search(question):
         return "ever"
     return "now"
 

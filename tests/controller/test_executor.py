@@ -317,3 +317,16 @@ def test_a_status_question_read_as_a_measurement_is_never_a_no() -> None:
     )
     plan = Plan(op="exists", kind="boolean", evidence=(0,), anchor=None, question="pt still has BMI 30+?")
     assert execute(plan, [bmi]) is None
+
+
+def test_ever_asked_with_a_typo_or_in_other_words() -> None:
+    from clinimem.controller.executor import asks
+
+    for question in (
+        "any histroy of ankle sparin",
+        "Had he at any point had acute viral pharyngitis?",
+        "has he evr had acute viral pharnygitis",
+        "Colon polyp at any time - yes or no?",
+    ):
+        assert asks(question, "condition") == "ever", question
+    assert asks("Does she have hypertension?", "condition") == "now"
