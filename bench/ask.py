@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads for answering (default 1)")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument(
+        "--largest", action="store_true", help="the patient with the most entries (default: ~1,000)"
+    )
+    parser.add_argument(
         "--repeat-cache",
         action="store_true",
         help="keep the question encoder's cache of repeated questions (default: every question encoded, "
@@ -86,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         store_dir = str(Path(store_dir) / "store")
     engine = Clinimem(shared_store(store_dir))
-    patient = min(engine.patients(), key=lambda p: abs(p.entries - 1000))
+    if args.largest:
+        patient = max(engine.patients(), key=lambda p: p.entries)
+    else:
+        patient = min(engine.patients(), key=lambda p: abs(p.entries - 1000))
     print(f"patient {patient.patient_id}: {patient.entries} entries; {args.rounds} questions per system")
     rows = {}
     for system in args.systems.split(","):
