@@ -43,7 +43,7 @@ _TREND = re.compile(
 # a status asked of one named thing: "HTG still active?", "Active SAB?", "prediabetes ongoing?"
 _STATUS = re.compile(r"\b(still|ongoing|active|current|currently|resolved|stopped|discontinued)\b", re.I)
 # a question that asks for something other than yes or no
-_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
+ASKS_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
 # Operations that pick one entry at an end of a series (not relative to an event).
 PICK_OPS = frozenset({"lookup", "first", "last"})
 ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
@@ -100,7 +100,7 @@ def operation_cue(
         and not named_whole_kind
         and op != "exists"
         and _STATUS.search(question)
-        and not _WH.search(question)
+        and not ASKS_WH.search(question)
         and not _WHEN.search(question)
     ):
         return Cue("exists", "a status asked of one named thing ('still active?', 'ongoing?')")

@@ -15,8 +15,10 @@ from functools import cache
 
 import numpy as np
 
+from clinimem.controller.cues import ASKS_WH as _WH
 from clinimem.controller.cues import PICK_OPS
 from clinimem.controller.question import QuestionFeatures
+from clinimem.grounding.lexicon import CVX, RXNORM
 from clinimem.grounding.match import (
     FEATURES,
     Grounding,
@@ -68,7 +70,6 @@ _HISTORY = re.compile(
     r"have (?:they|you) had|had any|prior)\b",
     re.I,
 )
-_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
 # "hx of X", "history of X", "prior X", "PMH X": a history asked of one thing (not "immunization history?")
 _HISTORY_OF = re.compile(r"\b(history of|hx of|h/o|pmh|prior|previous|ever|past)\s+\w", re.I)
 # "what was her potassium when it was first measured?": the value; the "when" is a clause
@@ -89,8 +90,8 @@ _AT_VISIT = re.compile(r"\b(visit|appointment|encounter|seen|check.?up|from the)
 
 # The entries a class's "no" is read from, by the code system its members are coded in.
 _SYSTEM_KIND = {
-    "http://www.nlm.nih.gov/research/umls/rxnorm": "medication",
-    "http://hl7.org/fhir/sid/cvx": "immunization",
+    RXNORM: "medication",
+    CVX: "immunization",
     "http://loinc.org": "observation",
     "http://snomed.info/sct": "condition",
 }
@@ -134,8 +135,9 @@ def _class_kinds() -> dict[str, frozenset[str]]:
     return {c: frozenset(k) for c, k in kinds.items()}
 
 
-def _whole_visits(entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> list[int]:
-    return [i for i, e in enumerate(entries) if e.kind == "encounter" and e.path == "$"]
+def _whole(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], kind: str) -> tuple[int, ...]:
+    """Every whole resource of one kind (its ``$`` entry, not its parts)."""
+    return tuple(i for i, e in enumerate(entries) if e.kind == kind and e.path == "$")
 
 
 def _visit_type(entry: MemoryEntry, text: str) -> bool:
@@ -225,7 +227,7 @@ def read_intent(
         and (_VISIT.search(text) or has_word_like(text, ("visit",)))
         and not class_named_other(grounding, concepts)
     ):
-        visits = [i for i in _whole_visits(entries) if _visit_type(entries[i], text)]
+        visits = [i for i in _whole(entries, "encounter") if _visit_type(entries[i], text)]
         if visits:
             plural = re.search(r"\b(visits|vists|encounters|appointments|appts|ovs|admissions)\b", text, re.I)
             asked_when = _WHEN.search(text) or re.search(r"\b(last|latest|most recent|first)\b", text, re.I)
@@ -277,14 +279,14 @@ def read_intent(
     ):
         whole_kind = listed_kind(text)
         if whole_kind is not None:
-            whole = tuple(i for i, e in enumerate(entries) if e.kind == whole_kind and e.path == "$")
+            whole = _whole(entries, whole_kind)
             if whole:
                 return Intent("a kind asked for as a whole", "list", "list", whole)
     # "any allergies?", "is he allergic to anything?": the list of that kind (empty: not in the record)
     if op in ("exists", "abstain") and not outright and _ANY.search(text) and not _HISTORY.search(text):
         kind = listed_kind(text)
         if kind is not None:
-            whole = tuple(i for i, e in enumerate(entries) if e.kind == kind and e.path == "$")
+            whole = _whole(entries, kind)
             if whole:
                 return Intent("a kind asked for as a whole", "list", "list", whole)
     # yes/no about a class: "on a statin?", "any blood thinner?", "hx of DM?"
@@ -303,7 +305,7 @@ def read_intent(
         members = tuple(int(i) for i in np.nonzero(class_hits)[0])
         if members:
             return Intent("a class asked about", "exists", "boolean", members)
-        searched = _class_searched(grounding, text, concepts, entries)
+        searched = _class_searched(text, entries)
         if searched:
             return Intent("a class the record holds no member of", "exists", "boolean", (), searched)
 
@@ -318,7 +320,7 @@ def read_intent(
     near = bool((scores[conditions] >= NEAR).any()) if conditions.any() else False
     known = _names_a_known_problem(text)
     if yes_no and _HISTORY.search(text) and not outright and not class_named and not near and known:
-        problems = tuple(i for i, e in enumerate(entries) if e.kind == "condition" and e.path == "$")
+        problems = _whole(entries, "condition")
         if problems and float(grounding.question[3]) >= 0.5:
             return Intent("a history the record does not hold", "exists", "boolean", (), problems)
 
@@ -391,12 +393,7 @@ def _names_a_known_problem(text: str) -> bool:
     return any(p.search(low) for p in _problem_names())
 
 
-def _class_searched(
-    grounding: Grounding,
-    text: str,
-    concepts: PatientConcepts,
-    entries: tuple[MemoryEntry, ...] | list[MemoryEntry],
-) -> tuple[int, ...]:
+def _class_searched(text: str, entries: tuple[MemoryEntry, ...] | list[MemoryEntry]) -> tuple[int, ...]:
     """The entries a "no" about a class rests on: every entry of the kinds its members are."""
     from clinimem.grounding.lexicon import lexicon
 
@@ -407,4 +404,4 @@ def _class_searched(
     if len(kinds) != 1:
         return ()  # a class of several kinds ("smoking", "social history"): no one place to look
     (kind,) = kinds
-    return tuple(i for i, e in enumerate(entries) if e.kind == kind and e.path == "$")
+    return _whole(entries, kind)

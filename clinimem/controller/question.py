@@ -8,6 +8,7 @@ the executor needs as exact values (a date window, "the last 3").
 from __future__ import annotations
 
 import calendar
+import operator
 import re
 import threading
 from collections import OrderedDict
@@ -118,6 +119,7 @@ _THRESHOLD = re.compile(
     re.I,
 )
 _UPPER = ("<", "=<", "≤", "<=", "below", "under", "less than", "lower than")
+_RELATIONS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,7 @@ class Threshold:
     text: str
 
     def holds(self, x: float) -> bool:
-        return {
-            ">": x > self.value,
-            ">=": x >= self.value,
-            "<": x < self.value,
-            "<=": x <= self.value,
-        }[self.relation]
+        return _RELATIONS[self.relation](x, self.value)
 
 
 def find_threshold(text: str) -> Threshold | None:
