@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     store_dir = args.store
     if store_dir is None:
-        from clinimem_connectors.load import load_sources
+        from clinimem.ingest.load import load_sources
 
         store_dir = tempfile.mkdtemp(prefix="clinimem-bench-ask-")
         sources = args.patients_dir

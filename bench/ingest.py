@@ -15,7 +15,7 @@ Qdrant folders under a temporary directory:
   the packaged sample patients and a note), the concept cache filled (the cold
   run's store with its entries and patients dropped): entries written only.
   ``load_sources`` picks the path itself, as ``clinimem ingest`` does: the
-  reader process when a CPU is idle (``clinimem_connectors.reader``), else one
+  reader process when a CPU is idle (``clinimem.ingest.reader``), else one
   process. **warm1p** and **warm2p** force one process and the reader process.
 - **reload**: the same data again into the warm store: every resource unchanged.
 - **naive**: the same connectors, mapping and write path, but every entry's
@@ -116,8 +116,8 @@ COLD = """
 import json, resource, sys, time
 started = time.perf_counter()
 sys.path[:0] = {paths!r}
-from clinimem_connectors.load import load_sources
-from clinimem_connectors.reader import stop_shared_reader
+from clinimem.ingest.load import load_sources
+from clinimem.ingest.reader import stop_shared_reader
 from clinimem.memory.store import close_shared_stores
 imported = time.perf_counter()
 usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -215,8 +215,8 @@ def run_load(
     reader_process: bool | None = None,
 ) -> Run:
     """One load in this process; CPU time = this process + the reader process (when it is used)."""
-    from clinimem_connectors.load import load_sources
-    from clinimem_connectors.reader import shared_reader, use_reader
+    from clinimem.ingest.load import load_sources
+    from clinimem.ingest.reader import shared_reader, use_reader
 
     reader = shared_reader() if use_reader(sources, reader_process) else None
     if reader is not None:
@@ -256,9 +256,8 @@ def run_load(
 
 def run_naive(dataset: str, sources: list[str], location: str, batch_size: int = 2000) -> Run:
     """Same reading, mapping and write path; every entry's own text embedded, nothing cached."""
-    from clinimem_connectors.load import iter_any_source
-
     from clinimem.fhir.resource import Reject
+    from clinimem.ingest.load import iter_any_source
     from clinimem.memory.embedder import shared_encoder
     from clinimem.memory.mappers import MappedResource, map_resource
     from clinimem.memory.store import release_shared_store, shared_store
@@ -310,8 +309,7 @@ def run_naive(dataset: str, sources: list[str], location: str, batch_size: int =
 def warm_up() -> None:
     """What a warm process has loaded: the MiniLM model; the R4B model classes and the spaCy note
     reader, here and in the reader process (both read the packaged sample patients and a note)."""
-    from clinimem_connectors.reader import _warm, shared_reader
-
+    from clinimem.ingest.reader import _warm, shared_reader
     from clinimem.memory.embedder import shared_encoder
 
     shared_encoder()._load()
@@ -321,9 +319,8 @@ def warm_up() -> None:
 
 def stage_times(sources: list[str]) -> dict[str, float]:
     """CPU time of read+validate and of mapping alone (no store), to split the warm load by stage."""
-    from clinimem_connectors.load import iter_any_source
-
     from clinimem.fhir.resource import SourcedResource
+    from clinimem.ingest.load import iter_any_source
     from clinimem.memory.mappers import map_resource
 
     started = time.process_time()

@@ -86,9 +86,9 @@ def prepare(workdir: Path, patients: int, seed: int) -> Path:
         return store
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    from clinimem_connectors.load import load_sources
     from clinimem_eval.synth import generate
 
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import close_shared_stores
 
     started = time.perf_counter()

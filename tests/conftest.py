@@ -54,7 +54,7 @@ class LoadedStore:
     """A store folder holding the 23 Synthea bundles, and what the first load reported."""
 
     location: str
-    result: object  # clinimem_connectors.load.LoadResult (imported lazily: it pulls in haystack)
+    result: object  # clinimem.ingest.load.LoadResult (imported lazily: it pulls in haystack)
 
     @property
     def store(self):  # noqa: ANN201 - MemoryStore, imported lazily
@@ -69,8 +69,7 @@ def synthea_store(synthea_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
 
     Tests may read it and re-load the same unchanged data; they must not change it.
     """
-    from clinimem_connectors.load import load_sources
-
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import release_shared_store, shared_store
 
     location = str(tmp_path_factory.mktemp("synthea-store") / "store")

@@ -1,11 +1,19 @@
-"""Loading FHIR sources into the memory: the core's one door to the loader.
+"""Loading FHIR sources into the memory: batching, mapping, writing, the reader process.
 
-The loader (batching, mapping, writing, the reader process) still lives in
-``clinimem_connectors.load``; issue 17 moves it here, so that the connectors only read FHIR and
-the core never imports them. Until then this module is the only place in the core that imports
-``clinimem_connectors``: ``clinimem ingest`` and ``clinimem demo`` load through it, and
-``tests/test_layers.py`` lists it as the one remaining exception. The imports are lazy, so
-``import clinimem.ingest`` costs nothing until a load starts.
+The connectors (``clinimem_connectors``) read FHIR: files, folders, NDJSON exports, REST and
+Bulk Data servers, each yielding validated resources and rejects. This package takes what they
+read into the memory (issue 17 moved it here from the connectors, which now depend on
+``clinimem.fhir``, ``clinimem.errors`` and ``clinimem.logs`` only):
+
+- :mod:`clinimem.ingest.load`: ``load_sources`` / ``load_items``, batches through the indexing
+  pipeline into the store, staged per patient;
+- :mod:`clinimem.ingest.ledger`: duplicates and patients the load does not hold;
+- :mod:`clinimem.ingest.reader`: the reader process that reads and maps while this one writes;
+- :mod:`clinimem.ingest.audit`: ``python -m clinimem.ingest.audit DIR...``.
+
+``clinimem/ingest/`` is the only part of the core that imports ``clinimem_connectors``
+(``tests/test_layers.py`` checks it). The imports here are lazy, so ``import clinimem.ingest``
+costs nothing until a load starts (``load`` pulls in Haystack).
 
 Example::
 
@@ -21,12 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from clinimem_connectors.load import LoadResult
+    from clinimem.ingest.load import LoadResult
 
 
 def load_sources(sources: Iterable[str | Path], **options: Any) -> LoadResult:
-    """Load files, folders and FHIR server URLs into the memory (``clinimem_connectors.load.load_sources``)."""
-    from clinimem_connectors.load import load_sources as load
+    """Load files, folders and FHIR server URLs into the memory (:func:`clinimem.ingest.load.load_sources`)."""
+    from clinimem.ingest.load import load_sources as load
 
     return load(sources, **options)
 

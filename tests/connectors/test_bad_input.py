@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from clinimem_connectors.load import load_sources
 from clinimem_connectors.sources import iter_sources
 
 from clinimem.fhir.resource import Reject, SourcedResource
+from clinimem.ingest.load import load_sources
 from clinimem.memory.store import release_shared_store, shared_store
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad-input"

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 from clinimem_connectors.http import RetryPolicy, cut_json
-from clinimem_connectors.load import load_sources
 from clinimem_connectors.rest import FhirRestClient
 from fhir_samples import run_cli, split_by_visit, write_json
 
 from clinimem.errors import SourceError
+from clinimem.ingest.load import load_sources
 from clinimem.memory.store import release_shared_store, shared_store
 
 SMALL = "Buster_Hoeger_ad2e3fc5-2b5d-4cb9-8d03-9ea0f4ac8423.json"  # 66 resources

@@ -6,7 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from clinimem_connectors.load import load_sources
 from clinimem_connectors.report import FILE_ROW
 from fhir_samples import (
     SYNTHEA_OUT_OF_SCOPE,
@@ -16,6 +15,7 @@ from fhir_samples import (
     raw_resources_of,
 )
 
+from clinimem.ingest.load import load_sources
 from clinimem.memory.mappers import OUT_OF_SCOPE
 from clinimem.memory.store import release_shared_store, shared_store
 

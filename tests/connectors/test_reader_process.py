@@ -1,7 +1,7 @@
 """Reading in a second process gives the same load as reading in this one.
 
 The reader process reads, validates and maps while this process writes
-(clinimem_connectors.reader). Compared with the in-process path on real
+(clinimem.ingest.reader). Compared with the in-process path on real
 Synthea bundles plus broken files, newer versions and an entered-in-error
 removal: the same report (counts and every reject), the same points and ids,
 the same patients and timelines.
@@ -15,13 +15,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from clinimem_connectors import reader as reader_module
-from clinimem_connectors.load import LoadResult, load_sources
-from clinimem_connectors.reader import Prepared, prepare, shared_reader, stop_shared_reader, use_reader
 from fhir_samples import bad_folder, bundle, observation, patient, write_json
 
 from clinimem.errors import SourceError
 from clinimem.fhir.resource import Reject
+from clinimem.ingest import reader as reader_module
+from clinimem.ingest.load import LoadResult, load_sources
+from clinimem.ingest.reader import Prepared, prepare, shared_reader, stop_shared_reader, use_reader
 from clinimem.memory.store import release_shared_store, shared_store
 
 
@@ -130,7 +130,7 @@ def test_a_script_without_a_main_guard_can_load_through_the_reader(synthea_dir: 
     script = tmp_path / "no_guard.py"
     script.write_text(
         "import sys\n"
-        "from clinimem_connectors.load import load_sources\n"
+        "from clinimem.ingest.load import load_sources\n"
         "print('script body ran', flush=True)\n"
         f"r = load_sources([{str(synthea_dir / sorted(os.listdir(synthea_dir))[0])!r}], "
         f"store_location={str(tmp_path / 's')!r}, reader_process=True)\n"

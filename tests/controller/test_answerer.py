@@ -9,8 +9,9 @@ from clinimem.memory.store import release_shared_store, shared_store
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    from clinimem_connectors.load import load_sources
     from clinimem_eval.synth import generate
+
+    from clinimem.ingest.load import load_sources
 
     root = tmp_path_factory.mktemp("controller")
     bundles = [

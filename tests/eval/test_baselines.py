@@ -21,7 +21,7 @@ from clinimem.memory.store import release_shared_store, shared_store
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory) -> Iterator[tuple[Clinimem, list[Question]]]:
-    from clinimem_connectors.load import load_sources
+    from clinimem.ingest.load import load_sources
 
     folder = tmp_path_factory.mktemp("baselines")
     generate(4, seed=0, out_dir=folder / "patients")

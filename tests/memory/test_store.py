@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clinimem_connectors.bundle import read_json_file
-from clinimem_connectors.load import LoadResult, load_sources
 from fhir_samples import (
     bp_panel,
     bundle,
@@ -22,6 +21,7 @@ from fhir_samples import (
     write_json,
 )
 
+from clinimem.ingest.load import LoadResult, load_sources
 from clinimem.memory.embedder import model_path, shared_encoder
 from clinimem.memory.entry import MemoryEntry, entry_id_for
 from clinimem.memory.mappers import MappedResource, map_resource
@@ -184,7 +184,7 @@ LOAD_IN_NEW_PROCESS = textwrap.dedent(
     """
     import json, os, sys
     import huggingface_hub.constants as hub  # imported first, as a UI process might: it reads the env now
-    from clinimem_connectors.load import load_sources
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import close_shared_stores
     result = load_sources([sys.argv[1]], store_location=sys.argv[2])
     close_shared_stores()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from clinimem_connectors.load import load_sources
 from fhir_samples import resolve_urns, smallest_bundles, split_by_visit, write_json
 
+from clinimem.ingest.load import load_sources
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.store import release_shared_store, shared_store
 from clinimem.memory.timeline import group_by_visit, order_entries

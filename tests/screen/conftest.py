@@ -67,8 +67,7 @@ class Cohort:
 
 @pytest.fixture(scope="session")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Cohort:
-    from clinimem_connectors.load import load_sources
-
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import release_shared_store, shared_store
 
     patients = cohort()

@@ -51,9 +51,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sample bundles shipped in ``clinimem/samples``, loaded into a temporary embedded store."""
-    from clinimem_connectors.load import load_sources
-
     from clinimem.commands.demo import sample_bundles
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import release_shared_store, shared_store
 
     location = str(tmp_path_factory.mktemp("ui-store"))

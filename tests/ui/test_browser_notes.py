@@ -45,9 +45,9 @@ class NoteCase:
 @pytest.fixture(scope="module")
 def note_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Generated patients (with notes) loaded into a temporary embedded store."""
-    from clinimem_connectors.load import load_sources
     from clinimem_eval.synth.generator import generate
 
+    from clinimem.ingest.load import load_sources
     from clinimem.memory.store import release_shared_store, shared_store
 
     folder = tmp_path_factory.mktemp("synth-notes")
