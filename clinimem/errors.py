@@ -32,6 +32,7 @@ class RejectCode:
     IMPLAUSIBLE: Final = "implausible"
     UNKNOWN_PATIENT: Final = "unknown-patient"
     NORMALISED: Final = "normalised"
+    ID_ASSIGNED: Final = "id-assigned"
 
 
 # Each code's meaning. Severity: a Reject is an ``error`` (not loaded, counted as rejected) or a
@@ -39,8 +40,9 @@ class RejectCode:
 REJECT_CODES: Final[dict[str, str]] = {
     RejectCode.UNREADABLE: "a file or line could not be read or parsed (not JSON, cut short, an export "
     "error, a reader that stopped); error",
-    RejectCode.EMPTY: "a file or bundle that holds no resource; error",
-    RejectCode.FHIR_VERSION: "not FHIR R4/R4B (STU3, DSTU2, R5), or part of an export that is not; error",
+    RejectCode.EMPTY: "a file or bundle that holds no resource (an empty Bundle counts as one Bundle); error",
+    RejectCode.FHIR_VERSION: "not FHIR R4/R4B (STU3, DSTU2, R5), or part of an export or FHIR package "
+    "that is not (a whole file refused counts every resource it held); error",
     RejectCode.UNKNOWN_TYPE: "a resourceType that FHIR R4/R4B does not define; error",
     RejectCode.FHIR_INVALID: "failed validation against the R4B model or its required value sets; error",
     RejectCode.NO_PATIENT: "a clinical resource not tied to a patient; error",
@@ -51,6 +53,8 @@ REJECT_CODES: Final[dict[str, str]] = {
     "future or before birth); error, or warning when the resource is still loaded",
     RejectCode.UNKNOWN_PATIENT: "quarantined: its patient is neither in the load nor in the memory; error",
     RejectCode.NORMALISED: "a code that was normalised to its value set's spelling (loaded); warning",
+    RejectCode.ID_ASSIGNED: "a resource without id was given a deterministic one from its file, place and "
+    "content (loaded); warning",
 }
 
 

@@ -68,6 +68,11 @@ class Reject:
     ``severity`` is ``error`` for a resource that was not loaded, ``warning`` for
     a remark on one that was (code ``normalised`` or ``implausible``): warnings are
     listed in the rejects report but not counted as rejected.
+
+    ``counts``: for a reject that refuses a whole file or bundle (another FHIR version), the
+    resources it held, ``(type, number)`` per type, so that the load report counts each of them
+    as rejected under its type (seen = loaded + rejected per type, against the input). Empty
+    for a reject of one resource (counted once, under ``resource_type``, or the file's row).
     """
 
     origin: Origin
@@ -77,6 +82,7 @@ class Reject:
     resource_id: str | None = None
     path: str | None = None
     severity: str = "error"
+    counts: tuple[tuple[str, int], ...] = ()
 
     @property
     def ref(self) -> str | None:
@@ -110,4 +116,5 @@ class Reject:
             "code": self.code,
             "severity": self.severity,
             "reason": self.reason,
+            **({"resources": dict(self.counts)} if self.counts else {}),
         }

@@ -55,6 +55,7 @@ from clinimem.fhir.valuesets import CodeProblem, check_codes
 from clinimem.fhir.version import (
     MODELS_PACKAGE,
     R4_ONLY_TYPES,
+    RELEASE,
     other_version_of_element,
     type_version,
     version_reject,
@@ -115,6 +116,54 @@ def model_class(resource_type: str) -> Any | None:
             cls = None
         _model_classes[resource_type] = cls
     return cls
+
+
+_other_classes: dict[tuple[str, str], Any] = {}
+
+
+def _shape_errors(exc: ValidationError) -> bool:
+    """Whether R4B refused an element's shape (unknown element, a list for an object, …), not only
+    a missing required value: only shapes tell another version (R5 made some R4 elements optional)."""
+    for error in exc.errors(include_url=False):
+        if error.get("type") == "missing" or "is required" in str(error.get("msg", "")):
+            continue
+        return True
+    return False
+
+
+def other_version_fit(resource_type: str, data: dict[str, Any]) -> str | None:
+    """The other FHIR version (R5, then STU3) whose model takes ``data``, for a resource R4B refused; else None.
+
+    Most resources of another version show it only in their shape (an STU3 ``CodeSystem.identifier``
+    is one object, an R5 ``Encounter.class`` a list): one that fails R4 but is a valid resource of
+    another version is that version's data, and is refused as such (``fhir-version``), naming it.
+    Costs a second validation only for resources that failed the first.
+
+    >>> other_version_fit("Encounter", {"resourceType": "Encounter", "status": "planned",
+    ...                                  "class": [{"text": "ambulatory"}]})
+    'R5'
+    """
+    from clinimem.fhir.version import R5, STU3
+
+    for package, version in (("fhir.resources", R5), ("fhir.resources.STU3", STU3)):
+        key = (package, resource_type)
+        cls = _other_classes.get(key, _UNKNOWN)
+        if cls is _UNKNOWN:
+            try:
+                import importlib
+
+                cls = importlib.import_module(package).get_fhir_model_class(resource_type)
+            except Exception:  # no such type in that version
+                cls = None
+            _other_classes[key] = cls
+        if cls is None:
+            continue
+        try:
+            cls.model_validate(data)
+        except Exception:  # not valid there either
+            continue
+        return version
+    return None
 
 
 def _known_elements(resource_type: str, cls: Any) -> frozenset[str]:
@@ -385,7 +434,7 @@ def _check_resource(
                 rtype,
                 rid,
                 f"{base}.id",
-                "id-assigned",
+                RejectCode.ID_ASSIGNED,
                 f"the resource has no id; it was given the id {rid!r}, derived from its file, place and "
                 "content (give it an id in the source to keep it stable when the file moves)",
             )
@@ -407,11 +456,21 @@ def _check_resource(
                 path=f"{base}.resourceType",
             )
         version = type_version(rtype)
-        hint = (
-            f"it is a FHIR {version} type: export this data as R4"
-            if version
-            else "check the spelling, or export this data as R4"
-        )
+        if version is not None:
+            return Reject(
+                origin=origin,
+                code=RejectCode.FHIR_VERSION,
+                reason=(
+                    f"{_where(origin, f'{rtype}/{rid}')}: {rtype} is a FHIR {version} ({RELEASE[version]}) "
+                    f"resource type that R4 does not have (checked against {MODELS_PACKAGE}), so this is FHIR "
+                    f"{version} data; clinimem reads R4/R4B only. Convert it to R4 (re-export it as R4, or run "
+                    "it through a FHIR version converter) and load it again."
+                ),
+                resource_type=rtype,
+                resource_id=rid,
+                path=f"{base}.resourceType",
+            )
+        hint = "check the spelling, or export this data as R4"
         return Reject(
             origin=origin,
             code=RejectCode.UNKNOWN_TYPE,
@@ -432,6 +491,19 @@ def _check_resource(
             cls.model_validate(data)
         except ValidationError as exc:
             path, problems = _all_errors(exc, base, rtype)
+            version = other_version_fit(rtype, data) if _shape_errors(exc) else None
+            if version is not None:
+                return _invalid(
+                    origin,
+                    rtype,
+                    rid,
+                    path,
+                    f"this is FHIR {version} ({RELEASE[version]}) data, not R4: it is a valid {version} {rtype} "
+                    f"and fails R4 ({problems}); clinimem reads R4/R4B only. Convert it to R4 (re-export it "
+                    "as R4, or run it through a FHIR version converter) and load it again",
+                    located=True,
+                    code=RejectCode.FHIR_VERSION,
+                )
             return _invalid(origin, rtype, rid, path, problems, located=True)
     else:
         unknown = sorted(k for k in data if k not in _known_elements(rtype, cls) and not k.startswith("_"))
@@ -489,6 +561,55 @@ def _problems_reject(
     return None
 
 
+def _entry_url_identity(entry: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """(url, type, id) that an entry without a resource names in its request, response or fullUrl."""
+    request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    url = str(request.get("url") or response.get("location") or entry.get("fullUrl") or "")
+    tail = url.split("?")[0].split("/_history")[0].rstrip("/").split("/")
+    if len(tail) >= 2 and tail[-2][:1].isupper():
+        return url, tail[-2], tail[-1]
+    if tail and tail[-1][:1].isupper():
+        return url, tail[-1], None
+    return url, None, None
+
+
+def held_resources(obj: Any) -> tuple[tuple[str, int], ...]:
+    """The resources a parsed JSON document holds, ``(type, number)`` per type, as a load counts them.
+
+    A Bundle counts its entries (an entry without a resource under the type its URL names, else
+    ``(file)``; an empty Bundle counts as one Bundle); anything else is one resource of its
+    ``resourceType`` (``(file)`` when it has none). A reject that refuses the whole document
+    carries these (:attr:`Reject.counts`), so seen = loaded + rejected per type against the input.
+
+    Example::
+
+        >>> held_resources({"resourceType": "Bundle", "entry": [
+        ...     {"resource": {"resourceType": "Patient"}}, {"resource": {"resourceType": "Patient"}}]})
+        (('Patient', 2),)
+    """
+    counts: dict[str, int] = {}
+
+    def add(rtype: Any) -> None:
+        key = rtype if isinstance(rtype, str) and rtype else "(file)"
+        counts[key] = counts.get(key, 0) + 1
+
+    if not isinstance(obj, dict):
+        add(None)
+    elif obj.get("resourceType") == "Bundle" and isinstance(obj.get("entry"), list) and obj["entry"]:
+        for entry in obj["entry"]:
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict):
+                add(res.get("resourceType"))
+            elif isinstance(entry, dict):
+                add(_entry_url_identity(entry)[1])
+            else:
+                add(None)
+    else:
+        add(obj.get("resourceType"))
+    return tuple(sorted(counts.items()))
+
+
 def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
     """Report a bundle entry that holds no resource, saying what it was."""
     path = f"$.entry[{origin.entry}]"
@@ -496,14 +617,7 @@ def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
         return _invalid(origin, None, None, path, "bundle entry is not an object")
     request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-    url = str(request.get("url") or response.get("location") or entry.get("fullUrl") or "")
-    rtype = None
-    rid = None
-    tail = url.split("?")[0].split("/_history")[0].rstrip("/").split("/")
-    if len(tail) >= 2 and tail[-2][:1].isupper():
-        rtype, rid = tail[-2], tail[-1]
-    elif tail and tail[-1][:1].isupper():
-        rtype = tail[-1]
+    url, rtype, rid = _entry_url_identity(entry)
     ref = f"{rtype}/{rid}" if rtype and rid else (url or None)
     method = str(request.get("method") or "").upper()
     status = str(response.get("status") or "")
@@ -541,6 +655,14 @@ def _entry_reject(origin: Origin, entry: Any, bundle_type: str) -> Reject:
         resource_id=rid,
         path=f"{path}.resource",
     )
+
+
+def _ref_of(res: dict[str, Any]) -> str | None:
+    """``Type/id`` of a resource dict, or its type alone when it has no string id."""
+    rtype, rid = res.get("resourceType"), res.get("id")
+    if not isinstance(rtype, str):
+        return None
+    return f"{rtype}/{rid}" if isinstance(rid, str) else rtype
 
 
 def _entry_identity(entry: Any) -> tuple[str | None, str | None]:
@@ -649,7 +771,8 @@ def iter_payload(
         return
     rejected = version_reject(obj, Origin(source))
     if rejected is not None:
-        yield rejected
+        # refused whole: every resource it held is counted as rejected, under its type
+        yield dataclasses.replace(rejected, counts=held_resources(obj))
         return
     if obj.get("resourceType") != "Bundle":
         yield check_resource(obj, Origin(source), policy=policy)
@@ -657,17 +780,31 @@ def iter_payload(
 
     bundle_type = str(obj.get("type") or "")
     if bundle_type not in BUNDLE_TYPES:
-        yield _invalid(
+        rejected = _invalid(
             Origin(source),
             "Bundle",
             obj.get("id") if isinstance(obj.get("id"), str) else None,
             "$.type",
-            f"unknown Bundle.type {bundle_type!r}",
+            f"unknown Bundle.type {bundle_type!r}; none of its entries was loaded",
         )
+        yield dataclasses.replace(rejected, counts=held_resources(obj))
         return
     entries = obj.get("entry") or []
     if not isinstance(entries, list):
         yield _invalid(Origin(source), "Bundle", None, "$.entry", "Bundle.entry is not a list")
+        return
+    if not entries:
+        yield Reject(
+            origin=Origin(source),
+            code=RejectCode.EMPTY,
+            reason=(
+                f"{source}: the {bundle_type} Bundle holds no entry, so there is nothing to load. "
+                "Check the export or search that wrote it."
+            ),
+            resource_type="Bundle",
+            resource_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+            path="$.entry",
+        )
         return
     refs, clashes = _bundle_refs(entries)
     births = _birth_dates(entries)
@@ -701,7 +838,7 @@ def iter_payload(
                 origin=origin,
                 code=RejectCode.OUT_OF_SCOPE,
                 reason=(
-                    f"{origin}: an OperationOutcome (the server's messages about the "
+                    f"{_where(origin, _ref_of(res))}: an OperationOutcome (the server's messages about the "
                     f"{bundle_type}), not a patient resource; read it for warnings about the export."
                 ),
                 resource_type=str(rtype) if rtype else None,
@@ -713,7 +850,10 @@ def iter_payload(
             yield Reject(
                 origin=origin,
                 code=RejectCode.OUT_OF_SCOPE,
-                reason=f"{origin}: a Bundle inside a Bundle is not read; save it as its own file and load that.",
+                reason=(
+                    f"{_where(origin, _ref_of(res))}: a Bundle inside a Bundle is not read; save it as its own "
+                    "file and load that."
+                ),
                 resource_type="Bundle",
                 resource_id=res.get("id") if isinstance(res.get("id"), str) else None,
                 path=origin.json_path,

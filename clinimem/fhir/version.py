@@ -81,6 +81,7 @@ R4_ONLY_TYPES = frozenset(
         "SubstanceProtein",
         "SubstanceReferenceInformation",
         "SubstanceSourceMaterial",
+        "SubstanceSpecification",
     }
 )
 
@@ -153,6 +154,15 @@ def other_version_of_element(resource_type: str, element: str) -> str | None:
     if in_stu3 and not in_r5:
         return STU3
     return None
+
+
+def version_of_release(text: str) -> str | None:
+    """The version label of a release number: ``"3.0.2"`` -> ``"STU3"``, ``"4.3.0"`` -> ``"R4"``, else None.
+
+    >>> version_of_release("5.0.0"), version_of_release("4.0.1")
+    ('R5', 'R4')
+    """
+    return _from_release(text.strip())
 
 
 def _from_release(text: str) -> str | None:

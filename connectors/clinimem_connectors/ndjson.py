@@ -18,7 +18,13 @@ from typing import Any
 
 from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
-from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy, check_resource, iter_payload
+from clinimem.fhir.validate import (
+    DEFAULT_POLICY,
+    ValidationPolicy,
+    check_resource,
+    held_resources,
+    iter_payload,
+)
 from clinimem.fhir.version import RELEASE, SUPPORTED, version_evidence, version_reject
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
@@ -109,9 +115,8 @@ def iter_ndjson_lines(
         head.append(line)
         refused = _version_of_line(line, source, len(head))
         if refused is not None:
-            for _ in iterator:  # drain: the server's file is consumed, nothing of it is loaded
-                pass
-            yield refused
+            # drain: the server's file is consumed, nothing of it is loaded; every line is counted
+            yield dataclasses.replace(refused, counts=line_counts([*head, *iterator]))
             return
         if len(head) >= SNIFF_LINES:
             break
@@ -145,6 +150,32 @@ def _version_of_line(line: str | bytes, source: str, number: int) -> Reject | No
     return Reject(origin=Origin(source), code=RejectCode.FHIR_VERSION, reason=reason, path=f"line {number}")
 
 
+def line_counts(lines: Iterable[str | bytes]) -> tuple[tuple[str, int], ...]:
+    """The resources NDJSON ``lines`` hold, ``(type, number)`` per type (a line that is not JSON: ``(file)``),
+    for a reject that refuses them all (:attr:`Reject.counts`)."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        text = line.strip() if isinstance(line, str) else line.strip()
+        if not text:
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, UnicodeDecodeError):
+            obj = None
+        for rtype, n in held_resources(obj):
+            counts[rtype] = counts.get(rtype, 0) + n
+    return tuple(sorted(counts.items()))
+
+
+def file_counts(path: str | Path) -> tuple[tuple[str, int], ...]:
+    """:func:`line_counts` of an NDJSON file (gzip when named so); what cannot be read is not counted."""
+    try:
+        with _open(Path(path)) as handle:
+            return line_counts(handle)
+    except (OSError, EOFError, zlib.error):
+        return (("(file)", 1),)
+
+
 def _open(path: Path) -> Any:
     return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
 
@@ -169,7 +200,7 @@ def sniff_version(path: str | Path, source: str | None = None) -> tuple[Reject |
                 lines += 1
                 refused = _version_of_line(text, source, number)
                 if refused is not None:
-                    return refused, lines
+                    return dataclasses.replace(refused, counts=file_counts(path)), lines
     except (OSError, EOFError, zlib.error):
         if lines == 0:
             raise  # cannot be read at all: the caller reports it

@@ -52,8 +52,12 @@ class LoadReport:
         return sum(self.rejected.values())
 
     def by_code(self) -> Counter[str]:
-        """Rejects per code (``unreadable``, ``fhir-invalid``, ``out-of-scope``, …)."""
-        return Counter(r.code for r in self.rejects)
+        """Rejected resources per code (``unreadable``, ``fhir-invalid``, ``out-of-scope``, …); a whole
+        file refused counts the resources it held."""
+        codes: Counter[str] = Counter()
+        for r in self.rejects:
+            codes[r.code] += sum(n for _, n in r.counts) if r.counts else 1
+        return codes
 
     def add_loaded(self, resource_type: str, count: int = 1) -> None:
         """Count ``count`` resources of ``resource_type`` as loaded (stored)."""
@@ -62,12 +66,18 @@ class LoadReport:
     def add_reject(self, reject: Reject) -> None:
         """Count and keep a reject from any stage; no type means the file itself.
 
-        A Reject of severity ``warning`` is kept as a warning, not counted.
+        A Reject of severity ``warning`` is kept as a warning, not counted. A reject that
+        refuses a whole file or bundle counts every resource it held, under its type
+        (:attr:`Reject.counts`).
         """
         if reject.severity == "warning":
             self.warnings.append(reject)
             return
-        self.rejected[reject.resource_type or FILE_ROW] += 1
+        if reject.counts:
+            for rtype, n in reject.counts:
+                self.rejected[rtype] += n
+        else:
+            self.rejected[reject.resource_type or FILE_ROW] += 1
         self.rejects.append(reject)
 
     def add_warning(self, warning: Reject) -> None:

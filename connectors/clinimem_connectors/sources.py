@@ -8,6 +8,8 @@ Every other file yields resources or at least one Reject.
 from __future__ import annotations
 
 import functools
+import gzip
+import json
 import os
 import re
 import zlib
@@ -17,8 +19,9 @@ from pathlib import Path
 from clinimem.errors import RejectCode
 from clinimem.fhir.resource import Origin, Reject, SourcedResource
 from clinimem.fhir.validate import DEFAULT_POLICY, ValidationPolicy
+from clinimem.fhir.version import SUPPORTED
 from clinimem_connectors.bundle import read_json_file
-from clinimem_connectors.ndjson import read_ndjson, sniff_version
+from clinimem_connectors.ndjson import file_counts, read_ndjson, sniff_version
 
 Reader = Callable[..., Iterator[SourcedResource | Reject]]
 
@@ -83,8 +86,16 @@ def iter_sources(
     """
     files = list(iter_files(paths))
     sniffed, refused_dirs = _sniff_exports(files)
+    packages = _package_versions(files)
     for path in files:
         source = str(path)
+        if path.name == PACKAGE_MANIFEST and path.parent in packages:
+            yield _manifest_reject(path, packages[path.parent][1])
+            continue
+        package = _package_of(path, packages)
+        if package is not None and package[1] not in SUPPORTED and path.is_file() and reader_for(path):
+            yield _package_refused(path, *package)
+            continue
         if path in sniffed:
             refused = refused_dirs.get(path.parent)
             if refused is not None and sniffed[path][0] is None and _type_named(path):
@@ -111,6 +122,87 @@ def iter_sources(
             )
             continue
         yield from _guarded(reader, path, source, policy)
+
+
+PACKAGE_MANIFEST = "package.json"
+
+
+def _package_versions(files: list[Path]) -> dict[Path, tuple[Path, str]]:
+    """Folders that hold a FHIR package manifest (``package.json`` with ``fhirVersions``, as the
+    HL7 and implementation-guide NPM packages ship): folder -> (the manifest, the version it names).
+
+    Only a manifest that names one version label (R4 for 4.0.x and 4.3.x) counts; its version
+    holds for every file in its folder and below, because most resources of another version look
+    the same as R4 one by one (an STU3 Observation, an R5 Patient) and would load as R4 data.
+    """
+    from clinimem.fhir.version import version_of_release
+
+    found: dict[Path, tuple[Path, str]] = {}
+    for path in files:
+        if path.name != PACKAGE_MANIFEST or not path.is_file():
+            continue
+        try:
+            manifest = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(manifest, dict):
+            continue
+        releases = manifest.get("fhirVersions") or manifest.get("fhir-version-list")
+        if isinstance(releases, str):
+            releases = [releases]
+        if not isinstance(releases, list):
+            continue
+        versions = {version_of_release(r) for r in releases if isinstance(r, str)}
+        if len(versions) == 1 and None not in versions:
+            found[path.parent] = (path, versions.pop())
+    return found
+
+
+def _package_of(path: Path, packages: dict[Path, tuple[Path, str]]) -> tuple[Path, str] | None:
+    """The nearest package manifest above ``path`` and its version, or None."""
+    if not packages:
+        return None
+    for folder in path.parents:
+        if folder in packages:
+            return packages[folder]
+    return None
+
+
+def _manifest_reject(path: Path, version: str) -> Reject:
+    return Reject(
+        origin=Origin(str(path)),
+        code=RejectCode.OUT_OF_SCOPE,
+        reason=(
+            f"{path}: a FHIR package manifest (FHIR {version}), not a resource; it is read for the version "
+            "of the files in its folder. Nothing to do."
+        ),
+    )
+
+
+def _package_refused(path: Path, manifest: Path, version: str) -> Reject:
+    """A ``fhir-version`` Reject for a file of a package of another version, counting what it holds."""
+    from clinimem.fhir.validate import held_resources
+    from clinimem.fhir.version import RELEASE
+
+    if reader_for(path) is read_ndjson:
+        counts = file_counts(path)
+    else:
+        try:
+            raw = path.read_bytes()
+            counts = held_resources(json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw))
+        except (OSError, EOFError, ValueError, zlib.error):
+            counts = (("(file)", 1),)
+    return Reject(
+        origin=Origin(str(path)),
+        code=RejectCode.FHIR_VERSION,
+        reason=(
+            f"{path}: not loaded: it is part of a FHIR {version} ({RELEASE[version]}) package, as its manifest "
+            f"{manifest} says (fhirVersions); clinimem reads R4/R4B only, and resources of another version "
+            "that look like R4 would load as wrong R4 data. Use the R4 edition of the package, or convert "
+            "it to R4 and load it again."
+        ),
+        counts=counts,
+    )
 
 
 def _sniff_exports(
@@ -156,6 +248,7 @@ def _type_named(path: Path) -> bool:
 def _export_refused(path: Path, other: Path, version: str) -> Reject:
     return Reject(
         origin=Origin(str(path)),
+        counts=file_counts(path),
         code=RejectCode.FHIR_VERSION,
         reason=(
             f"{path}: not loaded: it belongs to the same export (folder) as {other.name}, which is FHIR "

@@ -74,7 +74,10 @@ def map_resource(resource: SourcedResource) -> MappedResource | Reject:
         return Reject(
             origin=resource.origin,
             code=RejectCode.OUT_OF_SCOPE,
-            reason=f"{resource.resource_type} is not stored in memory ({why})",
+            reason=(
+                f"{resource.ref} in {resource.origin}: {resource.resource_type} is not stored in memory "
+                f"({why}); nothing to do, the clinical resources of the file still load"
+            ),
             resource_type=resource.resource_type,
             resource_id=resource.id,
             path=resource.origin.json_path,
@@ -85,8 +88,8 @@ def map_resource(resource: SourcedResource) -> MappedResource | Reject:
             origin=resource.origin,
             code=RejectCode.NO_PATIENT,
             reason=(
-                f"{resource.ref} names no patient (subject/patient is missing or not a Patient "
-                "reference); add the patient reference or load it with its Patient"
+                f"{resource.ref} in {resource.origin} names no patient (subject/patient is missing or not a "
+                "Patient reference); add the patient reference or load it with its Patient"
             ),
             resource_type=resource.resource_type,
             resource_id=resource.id,
