@@ -793,19 +793,6 @@ def iter_payload(
     if not isinstance(entries, list):
         yield _invalid(Origin(source), "Bundle", None, "$.entry", "Bundle.entry is not a list")
         return
-    if not entries:
-        yield Reject(
-            origin=Origin(source),
-            code=RejectCode.EMPTY,
-            reason=(
-                f"{source}: the {bundle_type} Bundle holds no entry, so there is nothing to load. "
-                "Check the export or search that wrote it."
-            ),
-            resource_type="Bundle",
-            resource_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
-            path="$.entry",
-        )
-        return
     refs, clashes = _bundle_refs(entries)
     births = _birth_dates(entries)
     for i, entry in enumerate(entries):

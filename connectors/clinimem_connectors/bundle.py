@@ -66,4 +66,18 @@ def read_json_file(
             source, f"not UTF-8 text ({exc.reason} at byte {exc.start})", "Save it as UTF-8 JSON."
         )
         return
+    if isinstance(obj, dict) and obj.get("resourceType") == "Bundle" and not obj.get("entry"):
+        # A file holding an empty Bundle says so (a server's empty search page is no file: nothing to say).
+        yield Reject(
+            origin=Origin(source),
+            code=RejectCode.EMPTY,
+            reason=(
+                f"{source}: the file holds a Bundle without entries, so there is nothing to load. "
+                "Check the export or copy that wrote it."
+            ),
+            resource_type="Bundle",
+            resource_id=obj.get("id") if isinstance(obj.get("id"), str) else None,
+            path="$.entry",
+        )
+        return
     yield from iter_payload(obj, source, policy=policy)

@@ -162,7 +162,9 @@ def test_old_fhir_version_is_refused_with_its_name(other_versions_dir: Path, tmp
         "--no-progress",
     )
     assert proc.returncode == 4, proc.stderr  # nothing was loaded (issue 15)
-    assert table(proc.stdout)["total"] == (1, 0, 1)
+    # one reject for the bundle; each of its 206 resources counted as rejected under its type
+    assert table(proc.stdout)["total"] == (206, 0, 206)
+    assert "rejected: fhir-version 206" in proc.stdout
     assert "[fhir-version]" in proc.stdout and "this is FHIR STU3" in proc.stdout
     assert "clinimem reads R4/R4B only" in proc.stdout
 
