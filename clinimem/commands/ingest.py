@@ -18,9 +18,13 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clinimem.errors import RejectCode
 from clinimem.settings import Settings, add_store_arguments
+
+if TYPE_CHECKING:
+    from clinimem.fhir.resource import Reject
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,6 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "exit codes: 0 loaded (rejects are listed), 1 the load failed (nothing changed), "
         "3 a SOURCE does not exist, 4 nothing was loaded"
+    )
+
+
+def _located(reject: Reject) -> str:
+    """A reject's reason, after its origin unless the reason starts with it already (most do)."""
+    return (
+        reject.reason
+        if reject.reason.startswith(reject.origin.source)
+        else f"{reject.origin}: {reject.reason}"
     )
 
 
@@ -108,13 +121,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         shown = [r for r in report.rejects if r.code != RejectCode.OUT_OF_SCOPE][:SHOWN]
         for reject in shown:
-            print(f"  rejected {reject.ref or '(file)'} [{reject.code}] {reject.origin}: {reject.reason}")
+            print(f"  rejected {reject.ref or '(file)'} [{reject.code}] {_located(reject)}")
         for warning in report.warnings[:SHOWN]:
-            print(f"  warning {warning.ref or '(file)'} [{warning.code}] {warning.origin}: {warning.reason}")
+            print(f"  warning {warning.ref or '(file)'} [{warning.code}] {_located(warning)}")
         if report.total_rejected > len(shown) or len(report.warnings) > SHOWN:
             print("  (use --rejects FILE for the full list)")
     if report.total_loaded == 0:
-        why = "the sources held no resource" if report.total_seen == 0 else "every resource was rejected"
+        unread = {RejectCode.UNREADABLE, RejectCode.EMPTY}
+        why = (
+            "the sources held no resource"
+            if report.total_seen == 0
+            else "no source could be read, or all were empty"
+            if all(r.code in unread for r in report.rejects)
+            else "every resource was rejected"
+        )
         print(f"clinimem ingest: nothing was loaded: {why} (see above)", file=sys.stderr)
         return EXIT_NOTHING_LOADED
     return EXIT_OK

@@ -31,7 +31,7 @@ def test_empty_ndjson_says_so_and_exits_4(tmp_path: Path) -> None:
     code, out, err = _ingest(tmp_path, str(BAD / "empty.ndjson"))
     assert code == 4
     assert "the file is empty" in out
-    assert "nothing was loaded" in err
+    assert "nothing was loaded: no source could be read, or all were empty" in err
 
 
 def test_folder_of_unreadable_files_exits_4(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_folder_of_unreadable_files_exits_4(tmp_path: Path) -> None:
     (folder / "c.txt").write_text("hello", encoding="utf-8")
     code, out, err = _ingest(tmp_path, str(folder))
     assert code == 4
-    assert "every resource was rejected" in err
+    assert "nothing was loaded: no source could be read, or all were empty" in err
     assert "unreadable" in out
 
 
