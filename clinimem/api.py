@@ -13,16 +13,15 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Protocol
-
-import numpy as np
 
 from clinimem.answer import Answer
 from clinimem.errors import QuestionError, UnknownPatientError
-from clinimem.memory.entry import MemoryEntry
+from clinimem.memory.patient import PatientMemory
 from clinimem.memory.store import MemoryStore, PatientSummary
 from clinimem.settings import Settings
+
+__all__ = ["SYSTEMS", "Answerer", "Clinimem", "PatientMemory", "load_system"]
 
 # name -> "module:Class"; each class is built with the engine's store and has .answer(...)
 SYSTEMS: dict[str, str] = {
@@ -30,21 +29,6 @@ SYSTEMS: dict[str, str] = {
     "dense": "clinimem.baselines.dense:DenseAnswerer",
     "bm25": "clinimem.baselines.bm25:BM25Answerer",
 }
-
-
-@dataclass(frozen=True)
-class PatientMemory:
-    """One patient's entries in time order and their vectors (row i is entry i)."""
-
-    patient_id: str
-    entries: tuple[MemoryEntry, ...]
-    vectors: np.ndarray  # (n_entries, 384), unit rows
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __deepcopy__(self, memo: dict) -> PatientMemory:
-        return self  # immutable; Haystack deep-copies values between components
 
 
 class Answerer(Protocol):

@@ -15,8 +15,10 @@ store here", as before.
 
 The owner also serves the store itself (``store.*`` operations) to
 :class:`~clinimem.memory.remote.RemoteStore`: a screening job reads patients through it and
-an ingest writes through it (one staged load at a time, see :class:`_Loads`), while the
-page keeps answering from the same store in the same process.
+an ingest writes through it (one staged load at a time), while the page keeps answering from
+the same store in the same process. What those operations do, and their wire format, is the
+memory's (:class:`~clinimem.memory.remote.StoreService`); this module carries them and imports
+nothing of the memory, so the store may look up its owner here without a circle.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ class OwnerServer:
         self.warm = warm  # load the answering system in the background at start: a first `ask` is fast
         self.path = owner_file(store_folder)
         self.token = secrets.token_urlsafe(32)
-        self.loads = _Loads(engine.store)
+        # the store.* operations: the server side of memory.remote's RemoteStore, made by the store
+        self.store_service = engine.store.service()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -154,7 +157,7 @@ class OwnerServer:
         os.replace(partial, self.path)
 
     def close(self) -> None:
-        self.loads.close()
+        self.store_service.close()
         with contextlib.suppress(OSError, ValueError):
             if json.loads(self.path.read_text(encoding="utf-8")).get("token") == self.token:
                 self.path.unlink()
@@ -190,7 +193,7 @@ class OwnerServer:
     def _run(self, operation: str, params: dict[str, Any]) -> Any:
         engine = self.engine
         if operation.startswith("store."):
-            return self._store(operation.removeprefix("store."), params)
+            return self.store_service.run(operation.removeprefix("store."), params)
         if operation == "patients":
             return [dict(p.__dict__) for p in engine.patients()]
         if operation == "timeline":
@@ -198,115 +201,9 @@ class OwnerServer:
         answer = engine.ask(str(params["patient_id"]), str(params["question"]), system=params.get("system"))
         return answer.to_dict()
 
-    def _store(self, operation: str, params: dict[str, Any]) -> Any:
-        from clinimem.memory.remote import decode_vector, encode_vector
 
-        store = self.engine.store
-        if operation == "patients":
-            return [dict(p.__dict__) for p in store.patients()]
-        if operation == "patient":
-            found = store.patient(str(params["patient_id"]))
-            return dict(found.__dict__) if found else None
-        if operation == "read":
-            revision, entries = store.read(str(params["patient_id"]))
-            if params.get("revision") == revision:
-                return {"revision": revision, "entries": None}  # the reader's copy is current
-            return {"revision": revision, "entries": [e.payload() for e in entries]}
-        if operation == "concepts":
-            found = store.get_concepts([str(c) for c in params["concepts"]])
-            return {c: encode_vector(v) for c, v in found.items()}
-        if operation == "put_concepts":
-            store.put_concepts({str(c): decode_vector(v) for c, v in params["vectors"].items()})
-            return None
-        if operation == "source":
-            return store.source_resource(str(params["resource"]))
-        if operation == "search":
-            hits = store.search(
-                decode_vector(params["vector"]),
-                patient_id=params.get("patient_id"),
-                limit=int(params["limit"]),
-            )
-            return [(entry.payload(), score) for entry, score in hits]
-        if operation == "count":
-            return store.count()
-        if operation == "begin":
-            return {"load": self.loads.begin(int(params["pid"]))}
-        load = str(params["load"])
-        if operation == "write":
-            return self.loads.write(load, params["batch"], params["vectors"])
-        if operation == "commit":
-            return self.loads.commit(load)
-        return self.loads.end(load, commit=bool(params["commit"]))
-
-
-class _Loads:
-    """The one load that another process runs on the owner's store, across its requests.
-
-    A second load waits for none: it is told which process is loading. A load whose
-    process died is rolled back when the next one begins, or when the owner stops, so
-    its staged patients never become visible half-written.
-    """
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self._lock = threading.Lock()
-        self._current: tuple[str, int] | None = None  # (load id, the loading process's pid)
-
-    def begin(self, pid: int) -> str:
-        with self._lock:
-            if self._current is not None:
-                holder = self._current[1]
-                if _alive(holder):
-                    raise errors.StoreError(
-                        f"another load is writing to this store (process {holder})",
-                        file=str(self.store.location),
-                        hint="run this load again when that one has ended",
-                    )
-                log.warning("rolling back the load of process %d, which ended without finishing it", holder)
-                self.store.close_load(commit=False)
-                self._current = None
-            load = self.store.open_load()
-            self._current = (load, pid)
-            return str(load)
-
-    def _check(self, load: str) -> None:
-        if self._current is None or self._current[0] != load:
-            raise errors.StoreError(
-                "this load is no longer open on the store's owner (it was rolled back)",
-                file=str(self.store.location),
-                hint="run the load again",
-            )
-
-    def write(self, load: str, batch: list[dict[str, Any]], vectors: dict[str, str]) -> dict[str, int]:
-        from clinimem.memory.remote import decode_vector, mapped_from_wire
-
-        with self._lock:
-            self._check(load)
-            stats = self.store.write(
-                [mapped_from_wire(item) for item in batch],
-                {c: decode_vector(v) for c, v in vectors.items()},
-            )
-            return dict(stats.__dict__)
-
-    def commit(self, load: str) -> int:
-        with self._lock:
-            self._check(load)
-            return int(self.store.commit())
-
-    def end(self, load: str, *, commit: bool) -> int:
-        with self._lock:
-            self._check(load)
-            self._current = None
-            return int(self.store.close_load(commit=commit))
-
-    def close(self) -> None:
-        with self._lock:
-            if self._current is not None:
-                self._current = None
-                self.store.close_load(commit=False)
-
-
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -330,7 +227,7 @@ def owner_record(store_folder: str | Path) -> dict[str, Any] | None:
         pid, port, token = int(record["pid"]), int(record["port"]), str(record["token"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if pid == os.getpid() or not _alive(pid):
+    if pid == os.getpid() or not process_alive(pid):
         return None
     return {"pid": pid, "port": port, "token": token}
 

@@ -8,7 +8,7 @@ from typing import Any
 from haystack import Pipeline
 
 from clinimem.answer import Answer
-from clinimem.api import PatientMemory
+from clinimem.memory.patient import PatientMemory
 
 # Below this BM25 score the best entry shares too little with the question: abstain.
 # Tuned on train-split questions: accuracy is flat from 0.5 to 3 and falls above.

@@ -16,8 +16,8 @@ import numpy as np
 from haystack import component
 
 from clinimem.answer import Answer
-from clinimem.api import PatientMemory
 from clinimem.baselines.reading import Hits, rank, read_answer
+from clinimem.memory.patient import PatientMemory
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 

@@ -8,7 +8,7 @@ from typing import Any
 from haystack import Pipeline
 
 from clinimem.answer import Answer
-from clinimem.api import PatientMemory
+from clinimem.memory.patient import PatientMemory
 
 # Below this cosine the best entry is taken to be unrelated and the system abstains
 # (tuned on train-split questions: 0.35-0.45 are best, within a point).

@@ -1,6 +1,6 @@
 """The ``controller`` answering system: question pass -> K hops over memory -> executor.
 
-Runs as a Haystack query pipeline (``clinimem.pipelines.build_query_pipeline``)
+Runs as a Haystack query pipeline (:func:`build_query_pipeline`, beside its components)
 of three components; the trained weights ship in ``weights/controller.pt``.
 """
 
@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from haystack import component
+from haystack import Pipeline, component
 
 from clinimem.answer import NO_COMPUTED_ANSWER, NOT_IN_RECORD, OP_KINDS, Answer, Citation, Hop
-from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.cues import operation_cue
 from clinimem.controller.executor import Plan, execute
@@ -28,6 +28,7 @@ from clinimem.controller.question import QuestionFeatures, shared_question_encod
 from clinimem.controller.vocabulary import check_vocabulary
 from clinimem.errors import ClinimemError
 from clinimem.grounding.match import FEATURES, ground, listed_kind, listed_slots
+from clinimem.memory.patient import PatientMemory
 
 WEIGHTS = Path(__file__).parent / "weights" / "controller.pt"
 # Other trained weights (`clinimem train --out FILE`) are used when this names them.
@@ -37,6 +38,10 @@ EVIDENCE_THRESHOLD = 0.5
 # question's) is never answered "not in the record": the operation falls to the next most likely one.
 NAMED_SCORE = 0.75
 HOP_TRACE = 8  # entries shown per hop
+# Patients whose slots and question-independent slot encodings the controller keeps, the least
+# recently asked about dropped first (a screening worker reads thousands). Both are pure functions of
+# the patient's memory, so a dropped patient's are computed again, the same, when asked about next.
+PATIENT_CACHE = 64
 # Operations that can read a whole class or kind of entry.
 WHOLE_KIND_OPS = frozenset({"first", "last", "count", "list"})
 
@@ -66,6 +71,14 @@ class QuestionReader:
         return {"features": shared_question_encoder().encode(question)}
 
 
+def _keep(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
+    """Put ``value`` in an LRU ``cache`` as the most recent; drop the least recent beyond PATIENT_CACHE."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > PATIENT_CACHE:
+        cache.popitem(last=False)
+
+
 @component
 class ControllerReader:
     """K hops of attention over the patient's slots -> a plan and the hop trace."""
@@ -74,8 +87,9 @@ class ControllerReader:
         self.weights = weights
         self.hops = hops
         self._model: Controller | None = None
-        self._slots: dict[str, tuple[int, PatientSlots]] = {}
-        self._static: dict[str, tuple[PatientSlots, torch.Tensor]] = {}
+        # patient id -> ..., least recently used first; at most PATIENT_CACHE each
+        self._slots: OrderedDict[str, tuple[int, PatientSlots]] = OrderedDict()
+        self._static: OrderedDict[str, tuple[PatientSlots, torch.Tensor]] = OrderedDict()
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -87,10 +101,24 @@ class ControllerReader:
         with self._lock:
             cached = self._slots.get(memory.patient_id)
             if cached and cached[0] == id(memory):
+                self._slots.move_to_end(memory.patient_id)
                 return cached[1]
             slots = patient_slots(memory.entries, memory.vectors)
-            self._slots[memory.patient_id] = (id(memory), slots)
+            _keep(self._slots, memory.patient_id, (id(memory), slots))
             return slots
+
+    def _static_slots(self, patient_id: str, slots: PatientSlots, batch: dict[str, Any]) -> torch.Tensor:
+        """The patient's question-independent slot encodings, computed once per slots."""
+        assert self._model is not None
+        with self._lock:
+            cached = self._static.get(patient_id)
+            if cached is not None and cached[0] is slots:
+                self._static.move_to_end(patient_id)
+                return cached[1]
+        static = self._model.static_slots(batch)
+        with self._lock:
+            _keep(self._static, patient_id, (slots, static))
+        return static
 
     @component.output_types(
         plan=Plan, hops=list[Hop], evidence_weights=dict[int, float], grounding=list[dict[str, Any]]
@@ -102,11 +130,7 @@ class ControllerReader:
         grounding = ground(features.text, slots.concepts)
         batch = question_batch(slots, [features], [grounding])
         with torch.no_grad():
-            static = self._static.get(memory.patient_id)
-            if static is None or static[0] is not slots:
-                static = (slots, self._model.static_slots(batch))
-                self._static[memory.patient_id] = static
-            batch["static_slots"] = static[1]
+            batch["static_slots"] = self._static_slots(memory.patient_id, slots, batch)
             out = self._model(batch)
         op_order = [OPS[int(i)] for i in torch.argsort(out.op_logits[0], descending=True)]
         op = op_order[0]
@@ -270,14 +294,30 @@ class AnswerBuilder:
         }
 
 
+def build_query_pipeline(weights: str | None = None) -> Pipeline:
+    """question -> QuestionReader -> ControllerReader (K hops) -> AnswerBuilder (executor).
+
+    Inputs: ``{"question": {"question": q}, "controller": {"memory": m},
+    "answer": {"memory": m, "question": q}}`` with ``m`` a :class:`clinimem.memory.patient.PatientMemory`.
+    """
+    pipeline = Pipeline(metadata={"name": "clinimem-query"})
+    pipeline.add_component("question", QuestionReader())
+    pipeline.add_component("controller", ControllerReader(weights=weights))
+    pipeline.add_component("answer", AnswerBuilder())
+    pipeline.connect("question.features", "controller.features")
+    pipeline.connect("controller.plan", "answer.plan")
+    pipeline.connect("controller.hops", "answer.hops")
+    pipeline.connect("controller.evidence_weights", "answer.evidence_weights")
+    pipeline.connect("controller.grounding", "answer.grounding")
+    return pipeline
+
+
 class ControllerAnswerer:
     """The default answering system (see :mod:`clinimem.api`)."""
 
     name = "controller"
 
     def __init__(self, store: Any = None, weights: str | None = None) -> None:
-        from clinimem.pipelines import build_query_pipeline
-
         self.pipeline = build_query_pipeline(weights=weights)
         self.pipeline.warm_up()
 

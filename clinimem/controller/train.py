@@ -21,13 +21,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from clinimem.api import PatientMemory
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
 from clinimem.controller.question import QuestionFeatures, expand_abbreviations, find_count, find_date_window
 from clinimem.controller.slots import concept_key
 from clinimem.controller.vocabulary import vocabulary
 from clinimem.grounding.match import ground
+from clinimem.memory.patient import PatientMemory
 
 log = logging.getLogger(__name__)
 

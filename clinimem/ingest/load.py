@@ -27,9 +27,9 @@ from haystack.core.errors import PipelineRuntimeError
 
 from clinimem.errors import ClinimemError
 from clinimem.fhir.resource import Reject, SourcedResource
+from clinimem.memory.components import build_indexing_pipeline
 from clinimem.memory.mappers.common import MappedResource, ResourceBatch
-from clinimem.memory.store import WriteStats
-from clinimem.pipelines import build_indexing_pipeline
+from clinimem.memory.store import MemoryStore, WriteStats
 
 from .ledger import LoadLedger, safe_map
 from .reader import Prepared, ReaderProcess, shared_reader, use_reader
@@ -147,7 +147,7 @@ def load_items(
     started = time.perf_counter()
     pipeline = build_indexing_pipeline(store_location, qdrant_url, prefix)
     pipeline.warm_up()  # opens the store: a locked or unreachable one fails before any source is read
-    store = pipeline.get_component("writer").store
+    store: MemoryStore = pipeline.get_component("writer").store  # type: ignore[attr-defined]
     result = LoadResult()
     bar = None
     if progress:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from haystack import component
+from haystack import Pipeline, component
 
 from clinimem.fhir.resource import Reject, SourcedResource
 from clinimem.memory.embedder import shared_encoder
@@ -87,3 +87,21 @@ class MemoryWriter(_StoreUser):
     @component.output_types(stats=WriteStats)
     def run(self, batch: MappedBatch, vectors: ConceptVectors) -> dict[str, Any]:
         return {"stats": self.store.write(batch.items, vectors)}
+
+
+def build_indexing_pipeline(
+    store_location: str | None = None, qdrant_url: str | None = None, prefix: str = "clinimem"
+) -> Pipeline:
+    """resources -> ResourceMapper -> ConceptEmbedder -> MemoryWriter.
+
+    Run it once per batch of resources:
+    ``pipeline.run({"mapper": {"resources": batch}}, include_outputs_from={"mapper"})``.
+    """
+    pipeline = Pipeline(metadata={"name": "clinimem-indexing"})
+    pipeline.add_component("mapper", ResourceMapper())
+    pipeline.add_component("embedder", ConceptEmbedder(store_location, qdrant_url, prefix))
+    pipeline.add_component("writer", MemoryWriter(store_location, qdrant_url, prefix))
+    pipeline.connect("mapper.batch", "embedder.batch")
+    pipeline.connect("embedder.batch", "writer.batch")
+    pipeline.connect("embedder.vectors", "writer.vectors")
+    return pipeline

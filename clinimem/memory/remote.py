@@ -15,13 +15,19 @@ a screening job and an ingest work on one folder at once, and nothing is locked 
   owner rolls the load back when the next one starts, or when it stops.
 
 Vectors travel as base64 of little-endian float32, entries as their payloads.
+
+Both sides of the wire live here: :class:`RemoteStore` (the client) and :class:`StoreService`
+(what the owner runs for it on its own store; :mod:`clinimem.owner` carries the requests and
+imports nothing of the memory).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +38,8 @@ from clinimem.errors import StoreError
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import ConceptVectors, MappedResource
 from clinimem.memory.store import VECTOR_SIZE, MemoryStore, PatientSummary, WriteStats
+
+log = logging.getLogger(__name__)
 
 
 def encode_vector(vector: Any) -> str:
@@ -147,7 +155,7 @@ class RemoteStore(MemoryStore):
             self._concepts.update({c: np.asarray(v, dtype=np.float32) for c, v in vectors.items()})
 
     def source_resource(self, resource: str) -> dict[str, Any] | None:
-        return self._call("source", {"resource": resource})  # type: ignore[no-any-return]
+        return self._call("source", {"resource": resource})
 
     def search(
         self, vector: np.ndarray, *, patient_id: str | None = None, limit: int = 10
@@ -220,3 +228,125 @@ class RemoteStore(MemoryStore):
         if not entries:
             return np.zeros((0, VECTOR_SIZE), dtype=np.float32)
         return super().entry_vectors(entries)
+
+
+class StoreService:
+    """The owner's side of :class:`RemoteStore`: the ``store.*`` operations run on the owner's store.
+
+    :class:`~clinimem.owner.OwnerServer` hands each ``store.*`` request here
+    (:meth:`MemoryStore.service` makes one); the reply is JSON-ready, in the wire format above.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.loads = _Loads(store)
+
+    def run(self, operation: str, params: dict[str, Any]) -> Any:
+        """The reply to one operation (its name without ``store.``)."""
+        store = self.store
+        if operation == "patients":
+            return [dict(p.__dict__) for p in store.patients()]
+        if operation == "patient":
+            summary = store.patient(str(params["patient_id"]))
+            return dict(summary.__dict__) if summary else None
+        if operation == "read":
+            revision, entries = store.read(str(params["patient_id"]))
+            if params.get("revision") == revision:
+                return {"revision": revision, "entries": None}  # the reader's copy is current
+            return {"revision": revision, "entries": [e.payload() for e in entries]}
+        if operation == "concepts":
+            found = store.get_concepts([str(c) for c in params["concepts"]])
+            return {c: encode_vector(v) for c, v in found.items()}
+        if operation == "put_concepts":
+            store.put_concepts({str(c): decode_vector(v) for c, v in params["vectors"].items()})
+            return None
+        if operation == "source":
+            return store.source_resource(str(params["resource"]))
+        if operation == "search":
+            hits = store.search(
+                decode_vector(params["vector"]),
+                patient_id=params.get("patient_id"),
+                limit=int(params["limit"]),
+            )
+            return [(entry.payload(), score) for entry, score in hits]
+        if operation == "count":
+            return store.count()
+        if operation == "begin":
+            return {"load": self.loads.begin(int(params["pid"]))}
+        load = str(params["load"])
+        if operation == "write":
+            return self.loads.write(load, params["batch"], params["vectors"])
+        if operation == "commit":
+            return self.loads.commit(load)
+        return self.loads.end(load, commit=bool(params["commit"]))
+
+    def close(self) -> None:
+        """Roll back a load still open (its process never finished it)."""
+        self.loads.close()
+
+
+class _Loads:
+    """The one load that another process runs on the owner's store, across its requests.
+
+    A second load waits for none: it is told which process is loading. A load whose
+    process died is rolled back when the next one begins, or when the owner stops, so
+    its staged patients never become visible half-written.
+    """
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._current: tuple[str, int] | None = None  # (load id, the loading process's pid)
+
+    def begin(self, pid: int) -> str:
+        from clinimem.owner import process_alive
+
+        with self._lock:
+            if self._current is not None:
+                holder = self._current[1]
+                if process_alive(holder):
+                    raise StoreError(
+                        f"another load is writing to this store (process {holder})",
+                        file=str(self.store.location),
+                        hint="run this load again when that one has ended",
+                    )
+                log.warning("rolling back the load of process %d, which ended without finishing it", holder)
+                self.store.close_load(commit=False)
+                self._current = None
+            load = self.store.open_load()
+            self._current = (load, pid)
+            return str(load)
+
+    def _check(self, load: str) -> None:
+        if self._current is None or self._current[0] != load:
+            raise StoreError(
+                "this load is no longer open on the store's owner (it was rolled back)",
+                file=str(self.store.location),
+                hint="run the load again",
+            )
+
+    def write(self, load: str, batch: list[dict[str, Any]], vectors: dict[str, str]) -> dict[str, int]:
+        with self._lock:
+            self._check(load)
+            stats = self.store.write(
+                [mapped_from_wire(item) for item in batch],
+                {c: decode_vector(v) for c, v in vectors.items()},
+            )
+            return dict(stats.__dict__)
+
+    def commit(self, load: str) -> int:
+        with self._lock:
+            self._check(load)
+            return int(self.store.commit())
+
+    def end(self, load: str, *, commit: bool) -> int:
+        with self._lock:
+            self._check(load)
+            self._current = None
+            return int(self.store.close_load(commit=commit))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current = None
+                self.store.close_load(commit=False)

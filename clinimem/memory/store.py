@@ -58,7 +58,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -67,6 +67,9 @@ from clinimem.memory.entry import ENTRY_NAMESPACE, MemoryEntry
 from clinimem.memory.mappers.common import ConceptVectors, MappedResource
 from clinimem.memory.points import Dense, Exclude, Filter, HasId, Match, PointBatch
 from clinimem.memory.timeline import order_entries, visit_ordinals
+
+if TYPE_CHECKING:
+    from clinimem.memory.remote import StoreService
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +167,7 @@ class MemoryStore:
         elif backend is not None:
             self.backend = backend
         else:  # what the folder holds decides; a new folder is an edge store
-            self.backend = "local" if local_mode_folder(Path(self.location)) else "edge"
+            self.backend = "local" if self.location and local_mode_folder(Path(self.location)) else "edge"
         self._temporary: str | None = None  # the folder of a ``:memory:`` edge store
         self.api_key = api_key
         self.prefix = prefix
@@ -213,6 +216,13 @@ class MemoryStore:
     def describe(self) -> str:
         return self.url or self.location or ":memory:"
 
+    def service(self) -> StoreService:
+        """What another process's :class:`~clinimem.memory.remote.RemoteStore` asks of this store,
+        as the owner process (:class:`~clinimem.owner.OwnerServer`) serves it."""
+        from clinimem.memory.remote import StoreService
+
+        return StoreService(self)
+
     @property
     def client(self) -> Any:
         if self._client is None:
@@ -230,7 +240,7 @@ class MemoryStore:
             self._temporary = tempfile.mkdtemp(prefix="clinimem-memory-")
             client = self._open_edge(Path(self._temporary))
         else:
-            folder = Path(self.location)
+            folder = Path(self.location or DEFAULT_STORE)  # set whenever there is no URL
             if not self.create and not folder.exists():
                 raise StoreError(
                     "no memory store here",
@@ -706,7 +716,7 @@ class MemoryStore:
         """Every patient in the memory, sorted by name then id."""
         if self._roster_behind():
             self._rebuild_roster()
-        summaries = []
+        summaries: list[PatientSummary] = []
         offset = None
         while True:
             points, offset = self.client.scroll(

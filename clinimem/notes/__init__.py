@@ -5,7 +5,8 @@ resource's own narrative) is split into sections and sentences; problems,
 drugs, procedures and findings are found with a vocabulary built from coded
 displays plus curated lists; each mention gets ConText flags (negated,
 historical, hypothetical, family, uncertain). Each mention becomes a memory
-entry of kind ``note`` (:mod:`clinimem.notes.entries`).
+entry of kind ``note`` (:mod:`clinimem.memory.mappers.notes`); this package reads text
+and imports nothing of the memory.
 
 spaCy is imported when the first note is read, not when this package is.
 

@@ -2,7 +2,7 @@
 
 Compute and annotate are separate: :func:`read_notes` runs the spaCy pipeline
 over many notes at once (``nlp.pipe``) and turns each ``Doc`` into plain frozen
-records; :mod:`clinimem.notes.entries` turns those into memory entries.
+records; :mod:`clinimem.memory.mappers.notes` turns those into memory entries.
 
 >>> reading = read_note("HPI: Denies chest pain. Mother with breast cancer.")
 >>> [(m.concept, m.flags) for m in reading.mentions]

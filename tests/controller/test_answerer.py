@@ -129,3 +129,29 @@ def test_a_list_of_one_named_kind_keeps_only_that_kind(engine):
         assert set(answer.answer.value) <= drugs
     else:
         assert answer.abstained
+
+
+def test_a_patient_dropped_from_the_controllers_cache_is_answered_the_same(engine, monkeypatch):
+    """The controller keeps at most PATIENT_CACHE patients' slots; one dropped is computed again, the same."""
+    import clinimem.controller.answerer as answerer
+
+    questions = [
+        "What was the most recent body weight?",
+        "How many visits has she had?",
+        "What medications is she currently taking?",
+        "Has the systolic blood pressure gone up?",
+    ]
+    patients = [p.patient_id for p in engine.patients()]
+    assert len(patients) > 1
+
+    def answers(on: Clinimem) -> list[dict]:
+        asked = [on.ask(pid, q).to_dict() for q in questions for pid in patients]  # patients interleaved
+        return [{k: v for k, v in a.items() if k != "timing_ms"} for a in asked]
+
+    kept = answers(engine)  # every patient stays cached
+    monkeypatch.setattr(answerer, "PATIENT_CACHE", 1)
+    one = Clinimem(engine.store)  # its own controller, which keeps one patient: each question recomputes
+    dropped = answers(one)
+    reader = one.system().pipeline.get_component("controller")
+    assert len(reader._slots) == 1 and len(reader._static) == 1
+    assert dropped == kept

@@ -6,13 +6,13 @@ import base64
 import copy
 from pathlib import Path
 
-from clinimem_connectors.load import load_sources
 from fhir_samples import PID, bundle, document_reference, encounter, patient, sourced, write_json
 
+from clinimem.ingest.load import load_sources
 from clinimem.memory.entry import entry_id_for
 from clinimem.memory.mappers import MappedResource, map_resource
+from clinimem.memory.mappers.notes import short_sentence
 from clinimem.memory.store import release_shared_store, shared_store
-from clinimem.notes.entries import short_sentence
 
 NOTE = (
     "Progress note\n\n"

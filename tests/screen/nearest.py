@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from clinimem.answer import Answer, AnswerValue, Citation
-from clinimem.api import PatientMemory
 from clinimem.memory.embedder import shared_encoder
+from clinimem.memory.patient import PatientMemory
 
 NAME = "screen-nearest"
 TARGET = "nearest:NearestAnswerer"

@@ -68,7 +68,7 @@ def note_mention_entries(
     encounter: str | None,
 ) -> list[MemoryEntry]:
     """Read one note and return an entry per mention (spaCy is loaded on the first call)."""
-    from clinimem.notes.entries import mention_entries
+    from clinimem.memory.mappers.notes import mention_entries
     from clinimem.notes.reader import read_note
 
     reading = read_note(text, content_type)

@@ -7,6 +7,9 @@ the sentence the mention came from, ``flags`` its context flags, ``category``
 its label (problem, drug, procedure, finding), ``path`` the note's JSON path
 plus ``#mention[i]``, and ``span`` the mention's ``[start, end)`` in the
 decoded note, so a citation can show and highlight where it was said.
+
+It lives with the mappers (before issue 17: ``clinimem.notes.entries``), so :mod:`clinimem.notes`
+reads text and knows nothing of the memory.
 """
 
 from __future__ import annotations
