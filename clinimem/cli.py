@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(COMMANDS[chosen][0])
     elif chosen in add_ons:
         module = add_ons[chosen]
-    if module is not None:
+    if module is not None and chosen is not None:
         if typed:  # usage and errors read `clinimem eval babi`, as the user typed it
             subparsers[chosen].prog = f"{parser.prog} {typed}"
         module.add_arguments(subparsers[chosen])

@@ -88,6 +88,7 @@ def read_answer(patient_id: str, question: str, hits: Hits, *, min_score: float,
     kind = question_kind(question)
     same = [h for h in hits.items if h.entry.concept == top.entry.concept]
     read: list[Hit] = [top]
+    value: Any
     q = question.lower()
     if kind == "trend":
         series = sorted((h for h in same if _is_number(h.entry.value)), key=lambda h: h.entry.time or "")
@@ -121,7 +122,7 @@ def read_answer(patient_id: str, question: str, hits: Hits, *, min_score: float,
     unit = None
     if kind == "value":
         if _is_number(value):
-            value, unit = float(value), top.entry.unit  # type: ignore[arg-type]
+            value, unit = float(value), top.entry.unit
         else:
             kind, value = "text", top.entry.text if value is None else str(value)
     text = _text(kind, value, unit)

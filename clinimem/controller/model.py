@@ -145,7 +145,8 @@ class Controller(nn.Module):
             # start from "read what the question names": the score and best-match signals lead
             prior = torch.zeros(cfg.n_ground)
             prior[FEATURES.index("score")], prior[FEATURES.index("best")] = 4.0, 2.0
-            for layer in [hop.ground for hop in self.hops] + [self.evidence_ground]:
+            grounds: list[nn.Linear] = [hop.ground for hop in self.hops]  # type: ignore[misc]
+            for layer in grounds + [self.evidence_ground]:
                 layer.weight.copy_(prior.unsqueeze(0))
                 layer.bias.zero_()
 

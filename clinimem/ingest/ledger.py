@@ -111,7 +111,7 @@ class LoadLedger:
                     origin=resource.origin,
                     code=RejectCode.IMPLAUSIBLE,
                     reason=(
-                        f"{mapped.ref} in {resource.origin}: dated {entry.time[:10]}, before its patient's birth "
+                        f"{mapped.ref} in {resource.origin}: dated {(entry.time or '')[:10]}, before its patient's birth "
                         f"({born[:10]}); loaded. Check the date (or the patient reference) in the source."
                     ),
                     resource_type=resource.resource_type,

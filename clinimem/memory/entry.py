@@ -84,7 +84,7 @@ class MemoryEntry:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> MemoryEntry:
-        data = {k: payload.get(k) for k in _FIELDS}
+        data: dict[str, Any] = {k: payload.get(k) for k in _FIELDS}
         data["flags"] = tuple(data["flags"] or ())
         span = data["span"]
         data["span"] = tuple(span) if span else None

@@ -67,7 +67,7 @@ def read_concepts(path: Path, label: str | None = None) -> Iterator[tuple[Term, 
 def load_lexicon() -> dict[str, Term]:
     """Surface form (lower case) -> term; curated lists win over terms built from codes."""
     lexicon: dict[str, Term] = {}
-    sources = [(VOCAB_DIR / name, label) for name, label in CURATED.items()]
+    sources: list[tuple[Path, str | None]] = [(VOCAB_DIR / name, label) for name, label in CURATED.items()]
     if CODES_FILE.exists():
         sources.append((CODES_FILE, None))
     for path, label in sources:

@@ -71,7 +71,7 @@ def _register() -> None:
         for form, term in load_lexicon().items():
             by_key.setdefault(f"{term.label}|{term.canonical}", []).append(form)
         for key, forms in by_key.items():
-            matcher.add(key, list(nlp.tokenizer.pipe(forms)))
+            matcher.add(key, list(nlp.tokenizer.pipe(forms)))  # type: ignore[union-attr]
 
         def terms(doc: Any) -> Any:
             in_heading = {i for span in doc.spans.get("headings", []) for i in range(span.start, span.end)}
@@ -98,7 +98,7 @@ def _register() -> None:
                 return doc
             targets = {Target(e.start, e.end, e.label_): e for e in ents}
             found = [
-                Trigger(*nlp.vocab.strings[key].split("|", 1), start, end)  # type: ignore[call-arg]
+                Trigger(*nlp.vocab.strings[key].split("|", 1), start, end)  # type: ignore[arg-type, call-arg]
                 for key, start, end in matcher(doc)
             ]
             triggers = resolve_triggers(found, list(targets))
@@ -110,7 +110,7 @@ def _register() -> None:
                 by_sentence.setdefault(bounds(target.start), []).append(target)
             for (start, end), in_sent in by_sentence.items():
                 trigs = [t for t in triggers if start <= t.start < end]
-                flags = sentence_flags(lower, start, end, in_sent, trigs)
+                flags = sentence_flags(lower, start, end, in_sent, trigs)  # type: ignore[arg-type]
                 for target, found_flags in flags.items():
                     section = next((name for s, e, name in sections if s <= target.start < e), None)
                     if section in FAMILY_SECTIONS and target.label in ("problem", "finding"):

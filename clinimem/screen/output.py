@@ -22,6 +22,7 @@ import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from clinimem.errors import ClinimemError
 from clinimem.screen.rows import ScreenRow
@@ -56,7 +57,7 @@ class Journal:
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
         self.fingerprint = fingerprint
-        self._file = None
+        self._file: BinaryIO | None = None
         self.rows: dict[str, ScreenRow] = {}
 
     def recover(self) -> dict[str, ScreenRow]:

@@ -50,7 +50,7 @@ def map_observation(resource: SourcedResource, patient_id: str) -> list[MemoryEn
     categories = data.get("category") or []
     category = concept_code(categories[0]) if categories else None
     time = period_start(data, "effective") or data.get("issued")
-    common = {
+    common: dict[str, Any] = {
         "patient_id": patient_id,
         "kind": "observation",
         "resource": resource.ref,
