@@ -28,8 +28,13 @@ types are 20% of the resources and half of the validation time, and the memory
 never reads them (it rejects them as ``out-of-scope``). So the default
 :data:`DEFAULT_POLICY` validates every other type fully with the R4B model and
 gives the billing types a shallow check (a known resourceType, an id, only
-element names that the R4B model knows). Pass ``ValidationPolicy(shallow_types=frozenset())``
-to validate everything fully. The R4B model classes are looked up once per
+element names that the R4B model knows). R4B model errors reject only the types the
+memory reads (:data:`MEMORY_TYPES`); of any other type they only tell whether it is
+another version's resource (``fhir-version``), else it goes on to be rejected as
+``out-of-scope``: the R4B model refuses valid R4 conformance resources that the memory
+never reads (on the HL7 R4 examples, 110 CodeSystems, SearchParameters and others were
+``fhir-invalid`` for an ``_valueString`` it does not take). Pass :data:`FULL_POLICY` to
+validate everything fully and reject on every error. The R4B model classes are looked up once per
 type and cached. The resource's plain JSON dict is kept (not the pydantic
 model): the mappers read dicts, and dumping a model back would cost as much again.
 """
@@ -85,19 +90,48 @@ _model_classes: dict[str, Any] = {}
 _element_names: dict[str, frozenset[str]] = {}
 
 
+# The resource types the memory reads (the keys of ``clinimem.memory.mappers.MAPPERS``; a test keeps
+# the two equal): every other type is rejected as ``out-of-scope`` after validation.
+MEMORY_TYPES = frozenset(
+    {
+        "Patient",
+        "Encounter",
+        "Condition",
+        "AllergyIntolerance",
+        "Observation",
+        "DiagnosticReport",
+        "MedicationRequest",
+        "MedicationStatement",
+        "MedicationAdministration",
+        "Procedure",
+        "Immunization",
+        "CarePlan",
+        "Goal",
+        "ImagingStudy",
+        "Device",
+        "DocumentReference",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ValidationPolicy:
-    """Which resource types get the full R4B model validation and which a shallow check."""
+    """Which resource types get the full R4B model validation and which a shallow check,
+    and whose R4B model errors reject them (``strict_types``; None: every type's)."""
 
     shallow_types: frozenset[str] = BILLING_TYPES
     full: bool = True  # False: the shallow check for every type
+    strict_types: frozenset[str] | None = MEMORY_TYPES
 
     def is_full(self, resource_type: str) -> bool:
         return self.full and resource_type not in self.shallow_types
 
+    def is_strict(self, resource_type: str) -> bool:
+        return self.strict_types is None or resource_type in self.strict_types
+
 
 DEFAULT_POLICY = ValidationPolicy()
-FULL_POLICY = ValidationPolicy(shallow_types=frozenset())
+FULL_POLICY = ValidationPolicy(shallow_types=frozenset(), strict_types=None)
 SHALLOW_POLICY = ValidationPolicy(full=False)
 
 
@@ -504,7 +538,9 @@ def _check_resource(
                     located=True,
                     code=RejectCode.FHIR_VERSION,
                 )
-            return _invalid(origin, rtype, rid, path, problems, located=True)
+            if policy.is_strict(rtype):
+                return _invalid(origin, rtype, rid, path, problems, located=True)
+            # a type the memory does not read: rejected as out-of-scope next, whatever R4B says of it
     else:
         unknown = sorted(k for k in data if k not in _known_elements(rtype, cls) and not k.startswith("_"))
         if unknown:

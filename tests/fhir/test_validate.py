@@ -348,3 +348,29 @@ def test_id_must_be_a_string() -> None:
     result = check_resource({"resourceType": "Patient", "id": 42}, Origin("p.json"))
     assert isinstance(result, Reject)
     assert "id must be a string" in result.reason
+
+
+def test_the_types_validated_in_full_are_the_types_the_memory_reads() -> None:
+    from clinimem.fhir.validate import MEMORY_TYPES
+    from clinimem.memory.mappers import MAPPERS
+
+    assert set(MAPPERS) == MEMORY_TYPES
+
+
+def test_r4b_errors_reject_only_the_types_the_memory_reads() -> None:
+    # valid R4 (a primitive extension on an extension's valueString) that the R4B model refuses
+    code_system = {
+        "resourceType": "CodeSystem",
+        "id": "v2-0061",
+        "status": "active",
+        "content": "complete",
+        "concept": [
+            {"code": "x", "extension": [{"url": "http://e", "valueString": "a", "_valueString": {}}]}
+        ],
+    }
+    assert isinstance(check_resource(code_system, Origin("c.json")), SourcedResource)
+    full = check_resource(code_system, Origin("c.json"), policy=FULL_POLICY)
+    assert isinstance(full, Reject) and full.code == "fhir-invalid"
+    observation = {"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"}}
+    observation["valueQuantity"] = {"value": "abc"}
+    assert check_resource(observation, Origin("o.json")).code == "fhir-invalid"
