@@ -9,18 +9,19 @@ and the tests compare the two per type. The rules are the load's, written out:
   resource, under the type its request URL, response location or fullUrl names;
 - an ``.ndjson``/``.jsonl`` file holds one resource (or Bundle) a non-blank line;
 - whatever is not JSON, not an object or has no ``resourceType`` (an empty or cut file, a
-  package manifest) counts once under ``(file)``.
+  package manifest), and a file of another kind (``README.md``), counts once under ``(file)``.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 FILE_ROW = "(file)"
-SUFFIXES = (".json", ".ndjson", ".jsonl")
+SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 
 
 def _url_type(entry: dict[str, Any]) -> str:
@@ -55,8 +56,15 @@ def count_document(obj: Any, counts: Counter[str]) -> None:
 
 def count_file(path: Path, counts: Counter[str]) -> None:
     """Add the resources of one file to ``counts``."""
+    name = path.name.lower()
+    if not name.endswith(SUFFIXES):
+        counts[FILE_ROW] += 1  # a load reports a file it does not read
+        return
     raw = path.read_bytes()
-    if path.name.lower().endswith((".ndjson", ".jsonl")):
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+        name = name[: -len(".gz")]
+    if name.endswith((".ndjson", ".jsonl")):
         lines = [line for line in raw.splitlines() if line.strip()]
         if not lines:
             counts[FILE_ROW] += 1
@@ -73,13 +81,11 @@ def count_file(path: Path, counts: Counter[str]) -> None:
 
 
 def fhir_files(folder: Path) -> list[Path]:
-    """The files a load reads under ``folder`` (by extension; hidden ones skipped)."""
+    """The files a load looks at under ``folder`` (hidden ones skipped)."""
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-        and p.name.lower().endswith(SUFFIXES)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 

@@ -161,3 +161,17 @@ def test_versions_are_named_and_every_reject_says_where(loads: dict[str, LoadRes
         r for r in loads["r5-package"].report.rejects if r.origin.source.endswith("Patient-example.json")
     ]
     assert "package.json" in refused.reason and refused.counts == (("Patient", 1),)
+
+
+def test_the_whole_kept_set_in_one_load(tmp_path: Path) -> None:
+    """Every kept example and every hand-made broken file in one load: it ends (no crash) and what it
+    saw is what the files hold, per type (duplicates across folders included)."""
+    sources = [EXAMPLES, EXAMPLES.parent / "bad-input"]
+    location = str(tmp_path / "store")
+    try:
+        result = load_sources(sources, store_location=location, reader_process=False)
+    finally:
+        release_shared_store(shared_store(location))
+    report = result.report
+    assert dict(report.seen) == dict(count_resources(*sources))
+    assert report.total_loaded > 0 and sum(report.by_code().values()) == report.total_rejected
