@@ -205,6 +205,15 @@ def load_items(
         if warning is not None:
             result.report.add_warning(warning)
 
+    def unsend(superseded: Reject) -> None:
+        """Drop a superseded copy still waiting in the batch, so that it is never written (one written
+        in an earlier batch is replaced by the kept copy, before the load publishes either)."""
+        for i in range(len(batch) - 1, -1, -1):
+            if batch[i].ref == superseded.ref and batch[i].origin == superseded.origin:
+                del batch[i]
+                del premapped[i]
+                return
+
     def take(resource: SourcedResource, mapped: MappedResource | Reject) -> None:
         """One mapped resource through the ledger: written, held for its patient, or rejected."""
         for warning in resource.warnings:
@@ -216,6 +225,7 @@ def load_items(
         if decision.superseded is not None:
             if decision.superseded_counted:
                 result.report.unload(decision.superseded)
+                unsend(decision.superseded)
             else:
                 result.report.add_reject(decision.superseded)
         if not decision.send:

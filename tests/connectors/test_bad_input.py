@@ -191,6 +191,11 @@ def test_duplicates_are_reported_never_silently_last_wins(bad_load) -> None:  # 
     assert "Observation/5d0b2c2e-1111-4c1e-9a11-000000000002" in by_ref
     assert "Observation/rr-2" in by_ref  # one fullUrl for two identities
 
+    # a superseded copy is never written: what the memory wrote is what the report loaded
+    stats = result.stats
+    assert stats.added + stats.updated + stats.removed == result.report.total_loaded
+    assert stats.updated == 0  # a fresh store
+
     values = {(e.resource, e.value) for e in shared_store(location).entries("p-dup")}
     assert ("Observation/obs-height", 180.0) in values and ("Observation/obs-height", 185.8) not in values
     assert ("Observation/obs-bmi", 24.7) in values and ("Observation/obs-bmi", 24.1) not in values
