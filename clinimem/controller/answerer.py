@@ -20,9 +20,9 @@ from haystack import Pipeline, component
 
 from clinimem.answer import NO_COMPUTED_ANSWER, NOT_IN_RECORD, OP_KINDS, Answer, Citation, Hop
 from clinimem.controller.batch import PatientSlots, patient_slots, question_batch
-from clinimem.controller.cues import operation_cue
+from clinimem.controller.cues import ANCHORED_OPS, PICK_OPS, operation_cue
 from clinimem.controller.executor import Plan, execute
-from clinimem.controller.intents import read_intent
+from clinimem.controller.intents import class_is_kind, event_anchor, read_intent
 from clinimem.controller.model import ANSWER_KINDS, OPS, Controller, ControllerConfig
 from clinimem.controller.question import QuestionFeatures, shared_question_encoder
 from clinimem.controller.vocabulary import check_vocabulary
@@ -139,7 +139,16 @@ class ControllerReader:
             op = op_order[1]
         # a whole kind or class ("her vaccines", "statins"), when the question's words are all
         # accounted for (not "her COVID shot" for a patient without one)
-        whole = listed_slots(features.text, grounding, slots.concepts) if grounding.question[3] < 0.5 else ()
+        # (nor when one concept is named in part: "the pneumococcal polysaccharide vaccine" is not
+        # every vaccine because the patient has another pneumococcal one)
+        kind_class = class_is_kind(features.text)  # "vaccine" names the kind as much as a class
+        partly_named = any(m.score >= 0.5 and (not m.classes or kind_class) for m in grounding.matches)
+        whole = (
+            listed_slots(features.text, grounding, slots.concepts)
+            if grounding.question[3] < 0.5
+            and not (partly_named and (not grounding.question[1] or kind_class))
+            else ()
+        )
         # named by its own name ("shingles vaccine"), not only as a member of a class ("vaccines")
         by_name = (
             grounding.slots[:, FEATURES.index("cover")] * grounding.slots[:, FEATURES.index("question_cover")]
@@ -168,7 +177,8 @@ class ControllerReader:
             # a class or a kind as a whole ("her vaccines", "the last visit", "how many statins"):
             # every member, from the explicit signals
             evidence = whole
-        elif op == "count" and named_outright:
+        elif (op == "count" or (op in PICK_OPS and features.window is not None)) and named_outright:
+            # (and a value in a year or on a day: from every entry of it, for the dates to choose among)
             # a count is of every entry of the concept named, not of those the evidence head chose
             # (the best-matched one, ties gone to the plainer name: "glucose" is Glucose; episodes in
             # the record rather than each note that mentions one)
@@ -192,6 +202,10 @@ class ControllerReader:
         if intent is not None:
             op, kind, evidence = intent.op, intent.kind, intent.evidence
         anchor = int(out.attention[0][0].argmax()) if len(memory) else None
+        if intent is not None and intent.anchor is not None:
+            anchor = intent.anchor
+        elif op in ANCHORED_OPS:
+            anchor = event_anchor(memory.entries, grounding, slots.concepts, anchor, features.text)
         hops = []
         for k, attention in enumerate(out.attention, start=1):
             weights, index = torch.topk(attention[0], k=min(HOP_TRACE, attention.shape[1]))
@@ -209,7 +223,7 @@ class ControllerReader:
             kind=kind,
             evidence=evidence,
             anchor=anchor,
-            window=features.window,
+            window=features.window if intent is None or intent.keep_window else None,
             count=features.count,
             question=features.text,
             from_end=features.from_end,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clinimem.grounding.match import has_word_like
+from clinimem.grounding.match import has_word_like, tokens_match
 
 _COUNT = re.compile(
-    r"(\bhow many\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|\bn of\b|^\s*n\s+\w|"
-    r"\btotal\b.*\b(?:doses|times|shots|visits|episodes|prescriptions|encounters)\b)",
+    r"(\bhow (?:many|mnay|amny|manny|mny|mant|maby)\b|\bnumber of\b|\bcount of\b|#|\bhow often\b|\bno\. of\b|"
+    r"\bn of\b|^\s*n\s+\w|"
+    r"\btotal\b.*\b(?:doses|times|shots|visits|episodes|prescriptions|encounters|administrations|vaccinations|"
+    r"immunizations|injections|readings|measurements|results|values)\b)",
     re.I,
 )
 # "nmber of flu vacine doses": the count words, misspelt
@@ -29,7 +31,10 @@ _WHEN = re.compile(
     r"(\bwhen\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)", re.I
 )
 _LAST = re.compile(r"\b(last|latest|most recent|most recently|newest|recent|lately)\b", re.I)
-_FIRST = re.compile(r"\b(first|1st|earliest|initial|initially|onset|start|started|began|begin)\b", re.I)
+_FIRST = re.compile(
+    r"\b(first|1st|earliest|oldest|initial|initially|onset|start|started|began|begin|frist|fisrt|firts|fist)\b",
+    re.I,
+)
 # "over the last 3", "since it was first measured", "since when": not a pick of one end
 _WINDOW = re.compile(r"\b(over|during|in|past|for)\s+the\s+(last|past)\b|\blast\s+\d+\b|\bsince\b", re.I)
 _YES_NO = re.compile(r"^\s*(is|are|does|do|has|have|was|were|did|can|any)\b", re.I)
@@ -43,10 +48,54 @@ _TREND = re.compile(
 # a status asked of one named thing: "HTG still active?", "Active SAB?", "prediabetes ongoing?"
 _STATUS = re.compile(r"\b(still|ongoing|active|current|currently|resolved|stopped|discontinued)\b", re.I)
 # a question that asks for something other than yes or no
-ASKS_WH = re.compile(r"\b(what|which|when|how|where|who|list|show|give)\b", re.I)
+# (list/show/give as the verb that opens the question: "statin on his med list?" is a yes/no)
+ASKS_WH = re.compile(
+    r"\b(what|which|when|how|where|who)\b|^\W*(?:(?:can|could|would) you |pls |please |quick q,? )?(?:list|show|give)\b",
+    re.I,
+)
 # Operations that pick one entry at an end of a series (not relative to an event).
 PICK_OPS = frozenset({"lookup", "first", "last"})
 ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
+
+
+# an event's relation, in the question's own words: after it, before it, or at its visit
+_RELATIONS = (
+    ("after", re.compile(r"\b(after|since|following|post|once|subsequent(?:ly)?|next|later)\b", re.I)),
+    # ("pre-DM", "pre-diabetes" are a problem's name)
+    (
+        "before",
+        re.compile(
+            r"\b(before|prior to|pre(?!-?(?:dm|diabet|eclampsia|natal|term))|preceding|leading up to|ahead of|until)\b",
+            re.I,
+        ),
+    ),
+    (
+        "at_visit",
+        re.compile(
+            r"\bwhen (?:\w+ ){0,4}?(?:was|were|got|first) (?:\w+ ){0,2}?(?:started|put on|prescribed|given|"
+            r"diagnosed|began|begun|initiated|ordered)\b|\bwhen (?:he|she|they|pt|the patient) (?:started|began)\b|"
+            r"\bat (?:the )?(?:visit|appointment|encounter|time|start)\b|\bsame (?:visit|day|encounter)\b|@|"
+            r"\b(?:visit|appointment|encounter) (?:where|when|at which)\b|\bon the (?:same )?day (?:of|when|that)\b|"
+            r"\b(?:dx|diagnosis|start) (?:visit|encounter|appointment|enc)\b|\bat the time of\b",
+            re.I,
+        ),
+    ),
+)
+
+
+_RELATION_WORDS = ("before", "after", "following", "preceding", "subsequent")
+
+
+def relation(question: str) -> str | None:
+    """The one relation to an event the question's words say (None: none, or several)."""
+    # typed fast: "befroe", "afetr", "folowing"
+    fixed = re.sub(
+        r"[A-Za-z]{5,}",
+        lambda m: next((w for w in _RELATION_WORDS if tokens_match(m.group(0).lower(), w)), m.group(0)),
+        question,
+    )
+    said = [op for op, words in _RELATIONS if words.search(fixed)]
+    return said[0] if len(said) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -82,7 +131,15 @@ def operation_cue(
     and no single concept ("all meds", "her vaccines"); ``named_concept``, it names one
     concept; ``count_in_name``, "count" is part of the name of a concept it names.
     """
-    if op in ANCHORED_OPS or op in ("trend", "compare", "abstain"):
+    if op in ANCHORED_OPS:
+        said = relation(question)
+        if said and said != op:
+            return Cue(said, f"the event's relation named ('{said}')")
+        if not said and _COUNT.search(question):
+            # no event named by its relation: "how mnay flu shots has he gotten?" is a count
+            return Cue("count", "a count asked ('how many', 'number of', '#')")
+        return Cue(None)
+    if op in ("trend", "compare", "abstain"):
         # relative to an event, a series' shape, or nothing in the record: these words do not settle it
         return Cue(None)
     if named_concept and _TREND.search(question):

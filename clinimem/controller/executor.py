@@ -8,7 +8,8 @@ network never writes a number. When the evidence cannot support the operation
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from clinimem.answer import AnswerValue
 from clinimem.controller.question import DateWindow, Threshold
@@ -51,7 +52,7 @@ class Plan:
     focus: int | None = None  # the evidence slot the evidence head is surest of
     threshold: Threshold | None = None  # count only the values beyond it ("how many times above 120")
     searched: tuple[int, ...] = ()  # what a "no" was read from, when the evidence is empty
-    date_of: str = "start"  # "end": when it was stopped, not when it began
+    date_of: str = "start"  # "end": when it was stopped, not when it began; "ago": and how long since
     rule: str = ""  # the everyday rule that settled the plan, if one did (see intents)
     pick: str = ""  # "max" / "min": the extreme of the series rather than an end of it
 
@@ -359,6 +360,18 @@ def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     cited: tuple[int, ...] = (chosen[-1],)
     if asked == "ever":
         verdict = True  # it is in the record: the latest entry says so
+    elif asked == "either":
+        # the status itself ("Resolved: ..."); the value says whether it holds now
+        holding = [i for i in chosen if _holds_now(entries[i])]
+        verdict = bool(holding)
+        cited = tuple(holding) or (chosen[-1],)
+        shown = entries[holding[-1]] if holding else latest
+        word = (
+            ("Active" if verdict else "Resolved")
+            if latest.kind == "condition"
+            else ("Active" if verdict else "Stopped")
+        )
+        return Result(AnswerValue(text=f"{word}: {shown.text}", kind="boolean", value=verdict), cited)
     elif latest.kind == "condition":
         verdict = is_resolved(latest) if asked == "over" else not is_resolved(latest)
     else:
@@ -373,8 +386,9 @@ def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
 # What a yes/no question about a problem or a drug asks, from its own words (the operation head
 # says only "exists"): over ("resolved?"), ever ("history of?"), stopped ("discontinued?"), or,
 # by default, whether it holds now ("still active?", "does she have", "is he on").
+# ("over 30" is a bound, "BMI over 30" a finding's name: not whether it is over)
 _ASKS_OVER = re.compile(
-    r"\b(resolved?|resolution|over|cleared|clear|gone|went away|recovered|healed|cured|no longer|"
+    r"\b(resolved?|resolution|over(?!\s*[<>=]?\s*\d)|cleared|clear|gone|went away|recovered|healed|cured|no longer|"
     r"abated|inactive|in remission|better now)\b",
     re.I,
 )
@@ -393,7 +407,7 @@ _ASKS_NOW = re.compile(
 # typed fast: "any histroy of", "previosly", "diagnosd"
 _EVER_WORDS = ("history", "previously", "diagnosed")
 # typed fast: "currnet meds", "curent med list"
-_NOW_WORDS = ("current", "currently", "ongoing")
+_NOW_WORDS = ("current", "currently", "ongoing", "active")
 # both ends asked for: "active and resolved", "past and current", "incl resolved", "ever had"
 _ASKS_ALL = re.compile(
     r"\b(ever|past|resolved|inactive|stopped|discontinued|incl|including|history|hx|pmh|all[- ]time|both)\b",
@@ -401,8 +415,22 @@ _ASKS_ALL = re.compile(
 )
 
 
+# "active or resolved?", "current or discontinued?", "has it cleared up, or is it still active?": which
+# of the two, answered by the status itself rather than a yes or no
+_EITHER = re.compile(
+    r"\b(active|current|ongoing|still|continuing)\b.*\bor\b.*\b(resolved|discontinued|stopped|inactive|over|"
+    r"cleared|gone|finished|ended)\b|"
+    r"\b(resolved|discontinued|stopped|inactive|over|cleared(?: up)?|gone|finished|ended)\b.*\bor\b.*"
+    r"\b(active|current|ongoing|still)\b",
+    re.I,
+)
+
+
 def asks(question: str, kind: str) -> str:
-    """What a yes/no question asks of a condition or a drug: "over", "ever", "stopped" or "now"."""
+    """What a yes/no question asks of a condition or a drug: "either" (which of two statuses), "over",
+    "ever", "stopped" or "now"."""
+    if _EITHER.search(question):
+        return "either"
     if kind == "condition" and _ASKS_OVER.search(question):
         return "over"
     if kind != "condition" and _ASKS_STOPPED.search(question):
@@ -450,7 +478,23 @@ def _date(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
     if plan.date_of == "end":
         return _stopped(entries, sel)
     value = _value_answer(entries[pick], "date")
+    if value is not None and plan.date_of == "ago":
+        value = replace(value, text=f"{value.text} ({_time_ago(value.value, date.today())})")
     return Result(value, (pick,) + sel.anchored) if value else None
+
+
+def _time_ago(day: str, today: date) -> str:
+    """How long before ``today`` an ISO day was, as a clinician says it ("3 years 2 months ago")."""
+    then = date.fromisoformat(day)
+    days = (today - then).days
+    if days < 0:
+        return f"{-days} days from now, after {today.isoformat()}"
+    if days < 60:
+        return f"{days} day{'s' if days != 1 else ''} ago, as of {today.isoformat()}"
+    months = (today.year - then.year) * 12 + today.month - then.month - (today.day < then.day)
+    years, months = divmod(months, 12)
+    parts = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in ((years, "year"), (months, "month")) if n]
+    return f"{' '.join(parts)} ago, as of {today.isoformat()}"
 
 
 def _stopped(entries: Entries, sel: Selection) -> Result | None:

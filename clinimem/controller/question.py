@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 
 import numpy as np
@@ -25,7 +26,11 @@ _MONTH_DAY_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]{3,9})\.?,?\s+(\d{4})\b")
 _SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?\s+(\d{4})\b")
+# a month in figures: "2006-10", "10/2006"
+_ISO_MONTH = re.compile(r"\b((?:19|20)\d{2})-(0[1-9]|1[0-2])\b(?!-\d)")
+_SLASH_MONTH = re.compile(r"(?<![\d/])\b(0?[1-9]|1[0-2])/((?:19|20)\d{2})\b")
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
+_SHORT_YEAR = re.compile(r"(?<![\w'’])['’](\d{2})\b")
 _NUMBER = r"(\d+|two|three|four|five|six|seven|eight|nine|ten)"
 _LAST_N = re.compile(rf"\b(?:last|past|latest|recent|previous|first)\s+{_NUMBER}\b", re.I)
 # "the 3 most recent readings", "3 latest", "x3 most recent", "(last 3)"
@@ -59,7 +64,13 @@ ABBREVIATIONS = {
     "rx": "prescription",
     "meds": "medications",
 }
-_ABBREVIATION = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b", re.I)
+# ("hemoglobin A1c", "Hgb A1c" are already spelt out: "hemoglobin HbA1c" would split the name in two)
+_ABBREVIATION = re.compile(
+    r"(?<!hemoglobin )(?<!hemoglobn )(?<!haemoglobin )(?<!hgb )(?<!hb )\b("
+    + "|".join(re.escape(k) for k in ABBREVIATIONS)
+    + r")\b",
+    re.I,
+)
 
 
 def expand_abbreviations(text: str) -> str:
@@ -203,6 +214,14 @@ def find_date_window(text: str) -> DateWindow | None:
         if month and 1 <= month <= 12 and 1 <= int(day_text) <= calendar.monthrange(int(year_text), month)[1]:
             day = f"{year_text}-{month:02d}-{int(day_text):02d}"
             return _window_for(text, m.start(), day, day, m.group(0))
+    figures = [(m, m.group(1), m.group(2)) for m in _ISO_MONTH.finditer(text)]
+    figures += [(m, m.group(2), m.group(1)) for m in _SLASH_MONTH.finditer(text)]
+    for m, year_text, month_text in sorted(figures, key=lambda f: f[0].start()):
+        year, month = int(year_text), int(month_text)
+        last = calendar.monthrange(year, month)[1]
+        return _window_for(
+            text, m.start(), f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}", m.group(0)
+        )
     for m in _MONTH_YEAR.finditer(text):
         month = _MONTHS.get(m.group(1).lower())
         if month:
@@ -214,6 +233,12 @@ def find_date_window(text: str) -> DateWindow | None:
     m = _YEAR.search(text)
     if m:
         return _window_for(text, m.start(), f"{m.group(1)}-01-01", f"{m.group(1)}-12-31", m.group(0))
+    m = _SHORT_YEAR.search(text)
+    if m:
+        # "MPV value '15?": a two-digit year, this century up to this year, else the last
+        short = int(m.group(1))
+        year = 2000 + short if short <= date.today().year % 100 else 1900 + short
+        return _window_for(text, m.start(), f"{year}-01-01", f"{year}-12-31", m.group(0))
     return None
 
 
