@@ -28,9 +28,10 @@ _COUNT_WORD = re.compile(r"\bcount\b", re.I)
 # a yes/no question about one named thing ("HTG still active y/n?", "is the burn still active?")
 _ASKS_IF = re.compile(r"(\by/n\b|\byes or no\b|\byes/no\b|\bwhether\b|\bif\b)", re.I)
 _WHEN = re.compile(
-    r"(\bwhen\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)", re.I
+    r"(\b(?:when|wehn|whne|whn)\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)",
+    re.I,
 )
-_LAST = re.compile(r"\b(last|latest|most recent|most recently|newest|recent|lately)\b", re.I)
+_LAST = re.compile(r"\b(last|lsat|alst|latest|most recent|most recently|newest|recent|lately)\b", re.I)
 _FIRST = re.compile(
     r"\b(first|1st|earliest|oldest|initial|initially|onset|start|started|began|begin|frist|fisrt|firts|fist)\b",
     re.I,
@@ -58,6 +59,11 @@ PICK_OPS = frozenset({"lookup", "first", "last"})
 ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
 
 
+_COMPARES = re.compile(
+    r"\b(than|compared?|comparison|versus|vs|higher|lower|up|down|better|worse|improv\w*|increas\w*|decreas\w*|"
+    r"rising|falling|went|gone|change[ds]?)\b",
+    re.I,
+)
 # an event's relation, in the question's own words: after it, before it, or at its visit
 _RELATIONS = (
     ("after", re.compile(r"\b(after|since|following|post|once|subsequent(?:ly)?|next|later)\b", re.I)),
@@ -138,7 +144,15 @@ def operation_cue(
         if not said and _COUNT.search(question):
             # no event named by its relation: "how mnay flu shots has he gotten?" is a count
             return Cue("count", "a count asked ('how many', 'number of', '#')")
+        if not said and named_concept and _order(question):
+            # "initial wbc": one end of the series, no event
+            order = _order(question)
+            return Cue(order, f"'{order}' named and no event")
         return Cue(None)
+    if op == "compare" and named_concept and not _COMPARES.search(question) and _order(question):
+        # "Hgb - oldest value in the chart?", "waht was her frist K?": one end of the series, no comparison
+        order = _order(question)
+        return Cue(order, f"'{order}' named and nothing compared")
     if op in ("trend", "compare", "abstain"):
         # relative to an event, a series' shape, or nothing in the record: these words do not settle it
         return Cue(None)

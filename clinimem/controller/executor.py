@@ -394,12 +394,13 @@ _ASKS_OVER = re.compile(
 )
 _ASKS_EVER = re.compile(
     r"\b(ever|evr|history|hx|h/o|pmh|diagnosed|in the past|previously|prior|past|at any (?:point|time)|"
+    r"anywhere in|any record of|in (?:the|his|her|their) (?:chart|record)|on file|documented|"
     r"(?:has|have|had) (?:he|she|they|the patient|pt) (?:\w+ ){0,3}had|had (?:a|an|any))\b",
     re.I,
 )
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
 _ASKS_NOW = re.compile(
-    r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now|"
+    r"\b(still|currently|current|now|active|ongoing|at present|present|these days|lately|at the moment|right now|"
     r"problem list)\b|"
     r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
     re.I,

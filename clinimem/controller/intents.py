@@ -44,7 +44,7 @@ _VISIT = re.compile(
 _VISIT_TYPES = (
     ("EMER", re.compile(r"\b(ed|er|a&e|emergency|emergencies|casualty)\b", re.I)),
     ("IMP", re.compile(r"\b(inpatient|admissions?|admitted|hospitali[sz]\w*|hospital stays?)\b", re.I)),
-    ("AMB", re.compile(r"\b(outpatient|ambulatory)\b", re.I)),
+    ("AMB", re.compile(r"\b(outpatient|ambulatory|office|clinic|op)\b", re.I)),
 )
 _WELLNESS = re.compile(r"\b(wellness|check.?ups?|physicals?|annual exams?|well.child)\b", re.I)
 _WELLNESS_TYPE = re.compile(r"check.?up|well child|general examination", re.I)
@@ -54,7 +54,7 @@ _COUNTED = re.compile(
 # a count asked in words a lab's own name never holds ("platelet count" is a name, not a count)
 _HOW_MANY = re.compile(r"\b(how (?:many|mnay|amny|manny|mny)|number of|how often|no\. of)\b|#", re.I)
 _WHEN = re.compile(
-    r"\b(when|what date|which date|date of|date|dt|how long (?:since|ago)|time since|how long has it been)\b",
+    r"\b(when|wehn|whne|whn|what date|which date|date of|date|dt|how long (?:since|ago)|time since|how long has it been)\b",
     re.I,
 )
 _FIRST = re.compile(r"\b(first|frist|earliest|oldest|initial|since when|start(?:ed)?|began|begin)\b", re.I)
@@ -97,6 +97,9 @@ _AGO = re.compile(
 _ASKS_DATE = re.compile(r"\b(what|which) (date|day|year)\b|\bdate of\b|\bwhen was\b|\bwhen did\b", re.I)
 # a status asked of one thing: "still active?", "ongoing?", "whether she still has"
 _STATUS = re.compile(r"\b(still|ongoing|active|current|currently|resolved|persist\w*|whether)\b", re.I)
+_HISTORY_TAIL = re.compile(r"\b(ever|evr|hx|history|h/o|pmh|y/n)\s*\??\s*$|^\W*(hx|h/o|pmh)\b", re.I)
+_FIRST_RESULT = re.compile(r"\b(first|frist|earliest|oldest|initial|baseline)\b", re.I)
+_CURRENT = re.compile(r"\b(current|present|latest|now|most recent|newest)\b", re.I)
 _ONSET = re.compile(
     r"\b(onset|diagnosed|diagnosis date|dx date|first (?:noted|recorded|diagnosed|documented))\b", re.I
 )
@@ -263,7 +266,7 @@ def read_intent(
         not thing
         and not other_named
         and not _RELATIVE_VISIT.search(text)
-        and (_VISIT.search(text) or has_word_like(text, ("visit",)))
+        and (_VISIT.search(text) or has_word_like(text, ("visit", "encounter")) or _WELLNESS.search(text))
         and not class_named_other(grounding, concepts)
     ):
         visits = [i for i in _whole(entries, "encounter") if _visit_type(entries[i], text)]
@@ -304,6 +307,20 @@ def read_intent(
         best_measure = int(measured.argmax())
         if measured[best_measure] >= 0.5 and measured[best_measure] >= float(scores.max()) - 0.05:
             return Intent("a value at a named visit", "last", "value", _series(entries, best_measure))
+
+    # "current WBC value?", "present Na level": the latest result, not a status
+    if (
+        op in ("exists", "compare", "abstain", "lookup")
+        and (_CURRENT.search(text) or _FIRST_RESULT.search(text))
+        and not _yes_no(text)
+        and not _HOW_MANY.search(text)
+        and len(scores)
+        and kinds[int(scores.argmax())] == "observation"
+        and float(scores.max()) >= NAMED
+        and any(isinstance(entries[i].value, int | float) for i in _series(entries, int(scores.argmax())))
+    ):
+        end = "first" if _FIRST_RESULT.search(text) and not _CURRENT.search(text) else "last"
+        return Intent(f"the {end} result", end, "value", _series(entries, int(scores.argmax())))
 
     # "obesity (BMI 30+) onset", "when was the CHF diagnosed?": when a problem named began
     problem = int(np.where(kinds == "condition", scores, -1.0).argmax()) if len(scores) else -1
@@ -372,8 +389,15 @@ def read_intent(
     # yes/no about a class: "on a statin?", "any blood thinner?", "hx of DM?"
     # (a class outranks a concept matched only in part: "colon cancer" is not Colonoscopy)
     # ("hx of CVA?" is a yes/no whatever operation the head read, unless it asks what or when)
+    # ("HTN? ever?", "DM hx?", "any htn ever", "hx sinusitis? y/n": the shape, whatever the op head read)
     yes_no = asks_yes_no(text, op) or bool(
-        _HISTORY_OF.search(text) and not _WH.search(text) and not _WHEN.search(text)
+        (
+            _HISTORY_OF.search(text)
+            or (_HISTORY_TAIL.search(text) and not _names_a_kind_only(text, class_named))
+        )
+        and not _WH.search(text)
+        and not _WHEN.search(text)
+        and not _HOW_MANY.search(text)
     )
     # (a concept outranks a class only when the class's words are among those its name matched:
     # "allergic reaction" is Acute allergic reaction, not the allergy class)
@@ -582,6 +606,12 @@ def _days_between(a: str | None, b: str) -> int:
         return (date.fromisoformat((a or "")[:10]) - date.fromisoformat(b[:10])).days
     except ValueError:
         return 10**6
+
+
+def _names_a_kind_only(text: str, class_named: bool) -> bool:
+    """Whether the question names a kind as a whole and nothing narrower ("allergy hx?", "immunization
+    history?" ask for the list, not whether)."""
+    return listed_kind(text) is not None and (not class_named or class_is_kind(text))
 
 
 def class_is_kind(text: str) -> bool:

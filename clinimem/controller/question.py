@@ -175,7 +175,9 @@ class QuestionFeatures:
 # "since the start of 1992", "from 1992 onwards", "1992-present": from then to now
 _SINCE_LEAD = re.compile(r"\b(?:since|from|after) the (?:start|beginning) of$")
 _SINCE_TAIL = re.compile(
-    r"^\s*(?:-|–|to|through|until|till)?\s*(?:present|now|today|date|onwards?|forwards?)\b", re.I
+    r"^\s*(?:(?:-|–|to|through|until|till)?\s*(?:present|now|today|date|onwards?|forwards?)\b|"
+    r"(?:or|and) (?:later|after|since|beyond|onwards?)\b)",
+    re.I,
 )
 
 
@@ -198,8 +200,37 @@ def _days_named(text: str) -> list[tuple[re.Match[str], str, str, str]]:
     return sorted(found, key=lambda f: f[0].start())
 
 
+# "between Jan 1 and Dec 31 2017", "from March 3 to June 30, 2019": a span of days (the first may borrow
+# the second's year)
+_DAY_SPAN = re.compile(
+    r"\b(?:between|from)\s+([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{4})?\s+(?:and|to|through|until|-)\s+"
+    r"([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b",
+    re.I,
+)
+
+
+def _day_span(text: str) -> DateWindow | None:
+    m = _DAY_SPAN.search(text)
+    if not m:
+        return None
+    first_month, last_month = _MONTHS.get(m.group(1).lower()), _MONTHS.get(m.group(4).lower())
+    last_year = int(m.group(6))
+    first_year = int(m.group(3)) if m.group(3) else last_year
+    try:
+        start = date(first_year, first_month or 0, int(m.group(2)))
+        end = date(last_year, last_month or 0, int(m.group(5)))
+    except ValueError:
+        return None
+    if start > end:
+        return None
+    return DateWindow(start=start.isoformat(), end=end.isoformat(), relation="on", text=m.group(0))
+
+
 def find_date_window(text: str) -> DateWindow | None:
-    """The first date in ``text`` as a window: a day, a month, a year or a span of years."""
+    """The first date in ``text`` as a window: a day, a month, a year or a span of years or days."""
+    span = _day_span(text)
+    if span is not None:
+        return span
     m = _YEAR_RANGE.search(text)
     if m and int(m.group(1)) <= int(m.group(2)):
         return DateWindow(

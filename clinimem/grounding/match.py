@@ -874,7 +874,8 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
         if w in vocabulary:
             reads[w] = {w}
         elif w in _table_words():
-            reads[w] = {v for v in vocabulary if _clips(w, v) or _same_stem(w, v)}
+            # (nor, as a whole word, a clipped form: "colon" is not Colonoscopy; "chol" still clips)
+            reads[w] = {v for v in vocabulary if (len(w) <= 4 and _clips(w, v)) or _same_stem(w, v)}
         else:
             reads[w] = {v for v in vocabulary if tokens_match(w, v) or _clips(w, v)}
     matched_vocab = set().union(*reads.values()) if reads else set()
@@ -910,6 +911,11 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
         # a name's own kind word stands for any word of that kind the question uses: "flu vax" is
         # "flu shot" is "flu vaccine"
         kind_said = concept.kind in named_kinds
+        # the question's words any of the concept's names reads: "seasonal influenza vaccine" is
+        # "Influenza, seasonal, ..." and "influenza vaccine" at once
+        all_names = {t for name in concept.names for t in name}
+        used_all = tuple(w for w in content if reads.get(w, set()) & all_names)
+        q_cover_all = min(1.0, sum(weight(w) for w in set(used_all) | member_words) / content_mass)
         for name in concept.names:
             name_set = set(name)
             hit = name_set & matched_vocab
@@ -921,6 +927,8 @@ def ground(question: str, concepts: PatientConcepts, top: int = 5) -> Grounding:
             cover = sum(concepts.idf.get(t, 1.0) for t in hit) / name_mass
             used = tuple(w for w in content if reads.get(w, set()) & name_set)
             q_cover = min(1.0, sum(weight(w) for w in set(used) | member_words) / content_mass)
+            if q_cover_all > q_cover:
+                used, q_cover = used_all, q_cover_all
             score = cover * q_cover
             if (score, cover) > (best[2], best[0]):
                 best, best_words = (cover, q_cover, score), used
