@@ -37,6 +37,28 @@ def test_a_two_digit_year_is_a_year() -> None:
     assert find_date_window("BG value '98?").start == "1998-01-01"
 
 
+def test_months_in_figures_spans_of_days_and_or_later() -> None:
+    assert (find_date_window("BUN 2006-10").start, find_date_window("bun 10/2006").end) == (
+        "2006-10-01",
+        "2006-10-31",
+    )
+    span = find_date_window("Between Jan 1 and Dec 31 2017, how many encounters?")
+    assert (span.start, span.end) == ("2017-01-01", "2017-12-31")
+    assert find_date_window("How many visits happened in 2018 or later?").relation == "since"
+    assert find_date_window("on 2019-11-12").end == "2019-11-12"
+
+
+def test_the_relation_to_an_event_is_read_from_the_words() -> None:
+    from clinimem.controller.cues import relation
+
+    assert relation("wt prior to CHF") == "before"
+    assert relation("waht was the lsat DBP befroe CHF was diagnosed?") == "before"
+    assert relation("first BMI post-acetaminophen?") == "after"
+    assert relation("SBP @ clopidogrel start enc?") == "at_visit"
+    assert relation("wt at the pre-DM dx visit?") == "at_visit"  # "pre-DM" is a name, not "before"
+    assert relation("last BMI?") is None
+
+
 def test_how_long_since_the_last_vaccine_is_its_date_and_the_time_since(
     engine: Clinimem, memories: dict
 ) -> None:
