@@ -59,6 +59,7 @@ PICK_OPS = frozenset({"lookup", "first", "last"})
 ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
 
 
+_END_WORDS = re.compile(r"\b(first|1st|frist|earliest|oldest|initial|last|lsat|latest|most recent)\b", re.I)
 _COMPARES = re.compile(
     r"\b(than|compared?|comparison|versus|vs|higher|lower|up|down|better|worse|improv\w*|increas\w*|decreas\w*|"
     r"rising|falling|went|gone|change[ds]?)\b",
@@ -81,7 +82,8 @@ _RELATIONS = (
             r"\bwhen (?:\w+ ){0,4}?(?:was|were|got|first) (?:\w+ ){0,2}?(?:started|put on|prescribed|given|"
             r"diagnosed|began|begun|initiated|ordered)\b|\bwhen (?:he|she|they|pt|the patient) (?:started|began)\b|"
             r"\bat (?:the )?(?:visit|appointment|encounter|time|start)\b|\bsame (?:visit|day|encounter)\b|@|"
-            r"\b(?:visit|appointment|encounter) (?:where|when|at which)\b|\bon the (?:same )?day (?:of|when|that)\b|"
+            r"\b(?:visit|appointment|encounter) (?:where|when|at which)\b|\bon the (?:same )?day\b|"
+            r"\bwhen [\w-]+(?: [\w-]+)? (?:was |were )?(?:first )?(?:started|begun|initiated|prescribed|diagnosed)\b|"
             r"\b(?:dx|diagnosis|start) (?:visit|encounter|appointment|enc)\b|\bat the time of\b",
             re.I,
         ),
@@ -144,10 +146,11 @@ def operation_cue(
         if not said and _COUNT.search(question):
             # no event named by its relation: "how mnay flu shots has he gotten?" is a count
             return Cue("count", "a count asked ('how many', 'number of', '#')")
-        if not said and named_concept and _order(question):
-            # "initial wbc": one end of the series, no event
+        if not said and named_concept and _END_WORDS.search(question):
+            # "initial wbc": one end of the series, no event ("when HCTZ started" names one: not this)
             order = _order(question)
-            return Cue(order, f"'{order}' named and no event")
+            if order:
+                return Cue(order, f"'{order}' named and no event")
         return Cue(None)
     if op == "compare" and named_concept and not _COMPARES.search(question) and _order(question):
         # "Hgb - oldest value in the chart?", "waht was her frist K?": one end of the series, no comparison

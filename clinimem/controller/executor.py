@@ -400,7 +400,7 @@ _ASKS_EVER = re.compile(
 )
 _ASKS_STOPPED = re.compile(r"\b(stopped|discontinued|stop|came off|taken off|no longer|d/c'?d?)\b", re.I)
 _ASKS_NOW = re.compile(
-    r"\b(still|currently|current|now|active|ongoing|at present|present|these days|lately|at the moment|right now|"
+    r"\b(still|currently|current|now|active|ongoing|at present|these days|lately|at the moment|right now|"
     r"problem list)\b|"
     r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
     re.I,
@@ -408,7 +408,7 @@ _ASKS_NOW = re.compile(
 # typed fast: "any histroy of", "previosly", "diagnosd"
 _EVER_WORDS = ("history", "previously", "diagnosed")
 # typed fast: "currnet meds", "curent med list"
-_NOW_WORDS = ("current", "currently", "ongoing", "active")
+_NOW_WORDS = ("current", "currently", "ongoing", "active", "present")
 # both ends asked for: "active and resolved", "past and current", "incl resolved", "ever had"
 _ASKS_ALL = re.compile(
     r"\b(ever|past|resolved|inactive|stopped|discontinued|incl|including|history|hx|pmh|all[- ]time|both)\b",
