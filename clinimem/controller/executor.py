@@ -405,6 +405,8 @@ _ASKS_NOW = re.compile(
     r"\b(?:is|are)\s+(?:he|she|they|the patient|pt)\s+(?:on|taking)\b",
     re.I,
 )
+_EVER_OUTRIGHT = re.compile(r"\b(ever|evr|at any (?:point|time))\b", re.I)
+_NOW_OUTRIGHT = re.compile(r"\b(still|currently|now|right now|at the moment|these days)\b", re.I)
 # typed fast: "any histroy of", "previosly", "diagnosd"
 _EVER_WORDS = ("history", "previously", "diagnosed")
 # typed fast: "currnet meds", "curent med list"
@@ -438,6 +440,10 @@ def asks(question: str, kind: str) -> str:
         return "stopped"
     ever = _ASKS_EVER.search(question) or has_word_like(question, _EVER_WORDS)
     if ever and not _ASKS_NOW.search(question):
+        return "ever"
+    # "has X ever appeared on his problem list?", "ever active?": "ever" said outright outranks the list
+    # or status it is asked of, though not a "still" or a "now" said beside it
+    if _EVER_OUTRIGHT.search(question) and not _NOW_OUTRIGHT.search(question):
         return "ever"
     return "now"
 
