@@ -358,8 +358,9 @@ def _boolean(plan: Plan, entries: Entries, sel: Selection) -> Result | None:
         # "still has BMI 30+?" read as a measurement: a result has no status to be "no" about
         return None
     cited: tuple[int, ...] = (chosen[-1],)
-    if asked == "ever":
-        verdict = True  # it is in the record: the latest entry says so
+    if asked == "ever" or latest.kind in ("immunization", "procedure"):
+        # it is in the record: the latest entry says so (a vaccine or a procedure is done, never "current")
+        verdict = True
     elif asked == "either":
         # the status itself ("Resolved: ..."); the value says whether it holds now
         holding = [i for i in chosen if _holds_now(entries[i])]

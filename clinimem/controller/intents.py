@@ -420,7 +420,9 @@ def read_intent(
         and class_words <= top_words
         and not class_hits[int(scores.argmax())]
     )
-    if name_holds_class:
+    # (a "class" named only by a kind's own word, "shots", never outranks a concept named outright:
+    # "cyanocobalamin shots" is the drug, not every vaccine)
+    if name_holds_class or (outright and class_is_kind(text)):
         partial = False
     if yes_no and class_named and partial:
         members = tuple(int(i) for i in np.nonzero(class_hits)[0])
