@@ -291,8 +291,15 @@ def _nlp():  # noqa: ANN202 - spaCy is imported lazily
 _NLP_LOCK = threading.Lock()
 
 
+# every word spaCy marks "neg" is one of these ("not", "n't", "never", "no", ...); "n't" typed without its
+# apostrophe ("dont", "isnt") too. A question with none of them cannot be negated.
+_NEGATION_WORD = re.compile(r"\b(not|no|never|none|nor|neither|nothing|nobody|without|cannot)\b|n'?t\b", re.I)
+
+
 def is_negated(text: str) -> bool:
     """Whether the question itself is negated ("no statin ever", "not on insulin")."""
+    if not _NEGATION_WORD.search(text):
+        return False  # no word the parser could mark as a negation: skip the parse (a few ms a question)
     with _NLP_LOCK:
         doc = _nlp()(text)
     return any(t.dep_ == "neg" or t.lower_ in ("never", "no") for t in doc)

@@ -135,6 +135,9 @@ class Lexicon:
     _ingredient_re: re.Pattern[str] | None = field(repr=False, default=None)
     _brands: dict[str, tuple[str, ...]] = field(repr=False, default_factory=dict)
     _brand_re: re.Pattern[str] | None = field(repr=False, default=None)
+    _terms_seen: dict[str, tuple[tuple[str, str], ...]] = field(
+        repr=False, default_factory=dict, compare=False
+    )
 
     @staticmethod
     def _lookup(table: dict[_Key, tuple[str, ...]], system: str | None, code: str | None) -> tuple[str, ...]:
@@ -203,6 +206,17 @@ class Lexicon:
         """
         if not text:
             return ()
+        # a question is read for classes several times while it is answered (grounding, rules): once
+        cached = self._terms_seen.get(text)
+        if cached is not None:
+            return cached
+        found_terms = self._class_terms_in(text)
+        if len(self._terms_seen) > 4096:
+            self._terms_seen.clear()
+        self._terms_seen[text] = found_terms
+        return found_terms
+
+    def _class_terms_in(self, text: str) -> tuple[tuple[str, str], ...]:
         taken: list[tuple[int, int]] = []
         hits: list[tuple[int, str, tuple[str, ...]]] = []
         for pattern, classes in self._patterns:
