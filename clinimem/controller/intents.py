@@ -572,6 +572,28 @@ def _relative_read(
     # (ties go to the fuller name: "hemoglobn A1c" is the A1c, not Hemoglobin)
     cover = grounding.slots[:, FEATURES.index("cover")]
     target, event = int((targets + 0.01 * cover).argmax()), int((events + 0.01 * cover).argmax())
+    # a drug named by its class ("after she started the cholesterol pill", "when the water pill was
+    # started"): the first order of any member, unless a drug is named by its own words
+    classed = grounding.slots[:, FEATURES.index("class")] > 0
+    members = (
+        [int(i) for i in np.nonzero(classed)[0] if kinds[int(i)] == "medication"]
+        if grounding.question[1]
+        else []
+    )
+    own_words = kinds[event] == "medication" and events[event] >= 0.25 and cover[event] >= 0.5
+    if members and targets[target] >= 0.25 and not own_words:
+        series = tuple(i for i in _series(entries, target) if isinstance(entries[i].value, int | float))
+        dated = [i for i in members if entries[i].time]
+        if series and dated:
+            anchor = min(dated, key=lambda i: ((entries[i].time or "")[:10], i))
+            return Intent(
+                f"a result {said.replace('_', ' ')} an event",
+                said,
+                "value",
+                series,
+                anchor=anchor,
+                keep_window=False,
+            )
     if targets[target] < 0.25 or events[event] < 0.25:
         return None
     # each named by words of its own: "naproxen sodium" is a drug, not Sodium before a drug; "cholesterol
