@@ -98,6 +98,9 @@ _ASKS_DATE = re.compile(r"\b(what|which) (date|day|year)\b|\bdate of\b|\bwhen wa
 # a status asked of one thing: "still active?", "ongoing?", "whether she still has"
 _STATUS = re.compile(r"\b(still|ongoing|active|current|currently|resolved|persist\w*|whether)\b", re.I)
 _HISTORY_TAIL = re.compile(r"\b(ever|evr|hx|history|h/o|pmh|y/n)\s*\??\s*$|^\W*(hx|h/o|pmh)\b", re.I)
+_ON_DRUG = re.compile(
+    r"\b(?:on|while on|taking|once on)\s+(?!the day\b|(?:the )?(?:visit|encounter|date)\b)\w", re.I
+)
 _FIRST_RESULT = re.compile(r"\b(first|frist|earliest|oldest|initial|baseline)\b", re.I)
 _CURRENT = re.compile(r"\b(current|present|latest|now|most recent|newest)\b", re.I)
 _ONSET = re.compile(
@@ -241,6 +244,11 @@ def read_intent(
     said = relation(text)
     if said and not _HOW_MANY.search(text):
         relative = _relative_read(entries, grounding, concepts, features, said)
+        if relative is not None:
+            return relative
+    # "first BMI on acetaminophen?", "first DBP while on naproxen": the first result after the drug began
+    if not said and _ON_DRUG.search(text) and _FIRST_RESULT.search(text) and not _HOW_MANY.search(text):
+        relative = _relative_read(entries, grounding, concepts, features, "after", drug_only=True)
         if relative is not None:
             return relative
     # how long since the latest of something: its date, and the time since (not a count of "years")
@@ -552,6 +560,7 @@ def _relative_read(
     concepts: PatientConcepts,
     features: QuestionFeatures,
     said: str,
+    drug_only: bool = False,
 ) -> Intent | None:
     """A result read relative to an event, when the question names both by their words: the series (a
     measurement) and the event (a problem, a drug, a procedure, a vaccine). A drug is its first order; a
@@ -595,6 +604,8 @@ def _relative_read(
                 keep_window=False,
             )
     if targets[target] < 0.25 or events[event] < 0.25:
+        return None
+    if drug_only and not own_words:
         return None
     # each named by words of its own: "naproxen sodium" is a drug, not Sodium before a drug; "cholesterol
     # pill" a class, not Total Cholesterol at a statin; "BMI at the visit" names no event
