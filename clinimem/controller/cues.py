@@ -27,8 +27,10 @@ _COUNT_WORDS = ("number",)
 _COUNT_WORD = re.compile(r"\bcount\b", re.I)
 # a yes/no question about one named thing ("HTG still active y/n?", "is the burn still active?")
 _ASKS_IF = re.compile(r"(\by/n\b|\byes or no\b|\byes/no\b|\bwhether\b|\bif\b)", re.I)
+# "when" as typed, slips included (the rules in intents read it too)
+WHEN_TYPED = "when|wehn|whne|whn"
 _WHEN = re.compile(
-    r"(\b(?:when|wehn|whne|whn)\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)",
+    rf"(\b(?:{WHEN_TYPED})\b|\bwhat date\b|\bwhich date\b|\bdate of\b|\bdate\b\s*\??$|\bdt\b|\bonset\b)",
     re.I,
 )
 _LAST = re.compile(r"\b(last|lsat|alst|latest|most recent|most recently|newest|recent|lately)\b", re.I)

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from clinimem.answer import AnswerValue
+from clinimem.controller.cues import ANCHORED_OPS
 from clinimem.controller.question import DateWindow, Threshold
 from clinimem.grounding.match import has_word_like
 from clinimem.memory.entry import MemoryEntry
 from clinimem.memory.mappers.common import format_number
 
-ANCHORED_OPS = frozenset({"before", "after", "at_visit"})
 ACTIVE = frozenset({"active", "recurrence", "relapse", "in-progress", "on-hold", "current"})
 # The trend rule the evaluation harness uses too: relative change of the last value
 # against the first of the window, beyond +/-5 %.

@@ -10,13 +10,14 @@ A rule only chooses the operation and the entries to read; the executor computes
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from clinimem.controller.cues import ANCHORED_OPS, PICK_OPS, WHEN_TYPED, relation
 from clinimem.controller.cues import ASKS_WH as _WH
-from clinimem.controller.cues import PICK_OPS, relation
 from clinimem.controller.question import QuestionFeatures
 from clinimem.grounding.lexicon import CVX, RXNORM
 from clinimem.grounding.match import (
@@ -54,7 +55,7 @@ _COUNTED = re.compile(
 # a count asked in words a lab's own name never holds ("platelet count" is a name, not a count)
 _HOW_MANY = re.compile(r"\b(how (?:many|mnay|amny|manny|mny)|number of|how often|no\. of)\b|#", re.I)
 _WHEN = re.compile(
-    r"\b(when|wehn|whne|whn|what date|which date|date of|date|dt|how long (?:since|ago)|time since|how long has it been)\b",
+    rf"\b({WHEN_TYPED}|what date|which date|date of|date|dt|how long (?:since|ago)|time since|how long has it been)\b",
     re.I,
 )
 _FIRST = re.compile(r"\b(first|frist|earliest|oldest|initial|since when|start(?:ed)?|began|begin)\b", re.I)
@@ -339,7 +340,7 @@ def read_intent(
         and (_WHEN.search(text) or _ONSET.search(text))
         and not _ASKS_VALUE.search(text)
         and not _HOW_MANY.search(text)
-        and not relation(text)
+        and not said
         and not re.search(r"\b(resolved|cleared|ended|over|stopped|last|latest|most recent)\b", text, re.I)
         # ("had he been diagnosed with X?", "ever diagnosed with X" ask whether, not when)
         and not asks_yes_no(text, op)
@@ -499,7 +500,7 @@ def read_intent(
 
     # "mpv during 2015", "blood sugar in 2018": a measurement's value, unless its date is asked
     if (
-        (op in PICK_OPS or op in ("before", "after", "at_visit"))
+        (op in PICK_OPS or op in ANCHORED_OPS)
         and kind in ("text", "date", "list")
         and evidence
         and not _WHEN.search(text)
@@ -590,22 +591,21 @@ def _relative_read(
         else []
     )
     own_words = kinds[event] == "medication" and events[event] >= 0.25 and cover[event] >= 0.5
-    if members and targets[target] >= 0.25 and not own_words:
-        series = tuple(i for i in _series(entries, target) if isinstance(entries[i].value, int | float))
-        dated = [i for i in members if entries[i].time]
-        if series and dated:
-            anchor = min(dated, key=lambda i: ((entries[i].time or "")[:10], i))
-            return Intent(
-                f"a result {said.replace('_', ' ')} an event",
-                said,
-                "value",
-                series,
-                anchor=anchor,
-                keep_window=False,
-            )
-    if targets[target] < 0.25 or events[event] < 0.25:
+    if targets[target] < 0.25:
         return None
-    if drug_only and not own_words:
+    series = tuple(i for i in _series(entries, target) if isinstance(entries[i].value, int | float))
+    if not series:
+        return None
+
+    def read(anchor: int) -> Intent:
+        rule = f"a result {said.replace('_', ' ')} an event"
+        return Intent(rule, said, "value", series, anchor=anchor, keep_window=False)
+
+    if members and not own_words:
+        dated = [i for i in members if entries[i].time]
+        if dated:
+            return read(_earliest(entries, dated))
+    if events[event] < 0.25 or (drug_only and not own_words):
         return None
     # each named by words of its own: "naproxen sodium" is a drug, not Sodium before a drug; "cholesterol
     # pill" a class, not Total Cholesterol at a statin; "BMI at the visit" names no event
@@ -614,7 +614,6 @@ def _relative_read(
     e_words = words_of.get(concepts.concepts[concepts.slot_concept[event]].display, set())
     if not (t_words - e_words) or e_words == t_words:
         return None
-    series = tuple(i for i in _series(entries, target) if isinstance(entries[i].value, int | float))
     if kinds[event] == "medication":
         episodes = _same_drug(entries, event)
     else:
@@ -622,16 +621,17 @@ def _relative_read(
             entries, event
         )
     dated = [i for i in episodes if entries[i].time]
-    if not series or not dated:
+    if not dated:
         return None
     window = features.window
-    if window is not None:
-        anchor = min(dated, key=lambda i: (abs(_days_between(entries[i].time, window.start)), i))
-    else:
-        anchor = min(dated, key=lambda i: ((entries[i].time or "")[:10], i))
-    return Intent(
-        f"a result {said.replace('_', ' ')} an event", said, "value", series, anchor=anchor, keep_window=False
-    )
+    if window is None:
+        return read(_earliest(entries, dated))
+    return read(min(dated, key=lambda i: (abs(_days_between(entries[i].time, window.start)), i)))
+
+
+def _earliest(entries: tuple[MemoryEntry, ...] | list[MemoryEntry], indices: Sequence[int]) -> int:
+    """The entry of ``indices`` dated first (undated ones last; ties to the earlier slot)."""
+    return min(indices, key=lambda i: ((entries[i].time or "9999")[:10], i))
 
 
 def _days_between(a: str | None, b: str) -> int:
@@ -702,7 +702,7 @@ def event_anchor(
     elif entries[anchor].kind != "medication":
         return anchor
     same = _same_drug(entries, anchor)
-    return min(same, key=lambda i: ((entries[i].time or "9999")[:10], i)) if same else anchor
+    return _earliest(entries, same) if same else anchor
 
 
 def class_named_other(grounding: Grounding, concepts: PatientConcepts) -> bool:

@@ -495,10 +495,7 @@ def tokens_match(q: str, v: str) -> bool:
     if q.isdigit() or v.isdigit() or min(len(q), len(v)) < 5:
         return False
     limit = 2 if min(len(q), len(v)) >= 8 else 1
-    if _within_edits(q, v, limit):
-        return True
-    common = len(_common_prefix(q, v))
-    return common >= 6 and common >= 0.75 * min(len(q), len(v))
+    return _within_edits(q, v, limit) or _same_stem(q, v)
 
 
 def has_word_like(text: str, words: Sequence[str]) -> bool:
